@@ -5,12 +5,14 @@
 # %% ../nbs/00_core.ipynb #326e141a
 from __future__ import annotations
 import json, os
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir', 'resolve_data_dir',
-           'write_jsonl', 'read_jsonl', 'bootstrap_ci', 'summarize', 'Conversation']
+           'write_jsonl', 'read_jsonl', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion', 'Backend',
+           'FunctionBackend']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -106,3 +108,29 @@ class Conversation:
         self.turns.append({"role": role, "text": text})
 
     def __repr__(self): return f"Conversation({getattr(self.task, 'id', self.task)}, {len(self.turns)} turns, {len(self.messages)} messages)"
+
+# %% ../nbs/00_core.ipynb #4887f1fc
+@dataclass
+class Completion:
+    "One sampled completion: its text or tool calls, and what it cost."
+    text: str = ""
+    tool_calls: list = field(default_factory=list)  # [{"name": ..., "arguments": {...} or raw str}]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0      # in USD, where the backend knows a price
+    retries: int = 0       # failed attempts before this one succeeded
+
+class Backend:
+    "Base class: `complete` maps a batch of chat prompts to one `Completion` each."
+    name = "backend"
+    def complete(self, prompts:list, temperature:float=0.0, max_tokens:int=256, seed=None,
+                 tools=None, schema=None) -> list: raise NotImplementedError
+    def __repr__(self): return f"{type(self).__name__}({self.name})"
+
+class FunctionBackend(Backend):
+    "A backend whose completions come from `fn(messages, **opts) -> str | Completion`: a scripted model."
+    def __init__(self, fn, name="function"): self.fn, self.name, self.calls = fn, name, 0
+    def complete(self, prompts, **opts):
+        self.calls += 1
+        out = [self.fn(p, **opts) for p in prompts]
+        return [o if isinstance(o, Completion) else Completion(text=str(o)) for o in out]
