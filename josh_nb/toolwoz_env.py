@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_toolwoz_env.ipynb #545b6017
 from __future__ import annotations
-import difflib, json
+import bisect, difflib, json
 from collections import defaultdict
 from functools import reduce
 from .core import *
@@ -18,7 +18,7 @@ __all__ = ['TIME_KEYS', 'DomainIndex', 'ToolWOZState', 'ToolWOZEnv', 'check_call
 TIME_KEYS = ("leaveAt", "arriveBy")
 
 class DomainIndex:
-    "Equality indexes over one domain's entities, for the search rules of `value_matches`."
+    "Equality indexes and sorted time columns over one domain's entities, for the search rules of `value_matches`."
     def __init__(self, db:list, params:list):
         self.db, self.all = db, frozenset(range(len(db)))
         eq = {p: defaultdict(set) for p in params if p not in TIME_KEYS}
@@ -27,16 +27,30 @@ class DomainIndex:
                 v = e.get(p)
                 if isinstance(v, str): ix[v].add(i)
         self.eq = {p: {v: frozenset(s) for v, s in ix.items()} for p, ix in eq.items()}
+        self.time = {k: [e.get(k) if isinstance(e.get(k), str) else None for e in db] for k in TIME_KEYS if k in params}
+        self.by_time = {k: sorted((v, i) for i, v in enumerate(col) if v is not None) for k, col in self.time.items()}
+
+    def _time_range(self, k:str, v:str) -> frozenset:
+        "Positions whose time `k` satisfies `value_matches(k, stored, v)`, by bisection."
+        st = self.by_time[k]
+        if k == "leaveAt": return frozenset(i for _, i in st[bisect.bisect_right(st, (v, len(self.db))):])
+        return frozenset(i for _, i in st[:bisect.bisect_left(st, (v, -1))])
 
     def search(self, filters:dict) -> list:
         "Positions of the entities matching the normalised `filters`, in database order."
         sets, times = [], []
         for k, v in filters.items():
-            if k in TIME_KEYS: times.append((k, v))
+            if k in self.time: times.append((k, v))
             elif k in self.eq: sets.append(self.eq[k].get(v, frozenset()))
             else: return []  # a field no entity has
-        cand = reduce(frozenset.intersection, sorted(sets, key=len)) if sets else self.all
-        if times: cand = [i for i in cand if all(value_matches(k, self.db[i].get(k), v) for k, v in times)]
+        if not sets:
+            if not times: return sorted(self.all)
+            sets.append(self._time_range(*times.pop()))
+        cand = reduce(frozenset.intersection, sorted(sets, key=len))
+        for k, v in times:
+            col = self.time[k]
+            if k == "leaveAt": cand = [i for i in cand if (s := col[i]) is not None and s > v]
+            else: cand = [i for i in cand if (s := col[i]) is not None and s < v]
         return sorted(cand)
 
 # %% ../nbs/02_toolwoz_env.ipynb #b4edf20c
@@ -106,7 +120,7 @@ def execute(self:ToolWOZEnv, state:ToolWOZState, call):
     if err:
         state.calls.append({"name": name, "parameters": params, "returned": err})
         return err
-    args = {k: norm(v) for k, v in params.items()}
+    args = clean(params)  # normalised, empty values dropped: what every rule compares
     action, d = name.split("_")
     if action == "search":
         ent = self._search(state.task, d, args)
@@ -118,9 +132,15 @@ def execute(self:ToolWOZEnv, state:ToolWOZState, call):
 ToolWOZEnv.execute = execute
 
 # %% ../nbs/02_toolwoz_env.ipynb #25f96c13
+_NO = object()
+def _within(sub:dict, main:dict) -> bool:
+    "`is_subset` for two dicts that are already `clean`ed."
+    return all(main.get(k, _NO) == v for k, v in sub.items())
+
 def _search(self:ToolWOZEnv, task:Task, d:str, args:dict):
-    "The one entity (or None) a search in domain `d` with normalised `args` returns for `task`."
-    hits = self.index[d].search(search_filters(args))
+    "The one entity (or None) a search in domain `d` with `clean`ed `args` returns for `task`."
+    a = args  # cleaned once by `execute`; its filters (`search_filters`) are its string values
+    hits = self.index[d].search({k: v for k, v in a.items() if isinstance(v, str)})
     if not hits: return None
     db, gold = self.index[d].db, self._gold_of(task)
     if d not in gold: return db[hits[0]]
@@ -129,9 +149,9 @@ def _search(self:ToolWOZEnv, task:Task, d:str, args:dict):
     correct = next((db[i] for i in hits if db[i].get(key) == uid), None) if uid else None
     def wrong():
         return next((db[i] for i in reversed(hits) if not all(norm(db[i].get(k)) == v for k, v in gsearch.items())), None)
-    if is_subset(gsearch, args):
+    if _within(gsearch, a):
         if uid: return correct or wrong()
-    elif is_subset(args, gsearch):
+    elif _within(a, gsearch):
         w = wrong()
         if w is not None: return w
         if correct is not None: return correct
@@ -140,7 +160,7 @@ ToolWOZEnv._search = _search
 
 # %% ../nbs/02_toolwoz_env.ipynb #438be39d
 def _book(self:ToolWOZEnv, task:Task, d:str, args:dict) -> dict:
-    "The result of a `book_<d>` call with normalised `args`."
+    "The result of a `book_<d>` call with `clean`ed `args`."
     g = self._gold_of(task).get(d)
     if g and g[2] and is_subset(g[2]["parameters"], args): return {"success": True, "return": g[2]["returns"]}
     return {"success": False, "return": {}}
