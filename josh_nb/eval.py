@@ -5,6 +5,7 @@
 # %% ../nbs/06_eval.ipynb #ea6b2df1
 from __future__ import annotations
 import argparse, json, sys, time
+import numpy as np
 from pathlib import Path
 from tqdm.auto import tqdm
 from .core import *
@@ -15,7 +16,7 @@ from .users import *
 
 # %% auto #0
 __all__ = ['ENVS', 'AGENTS', 'USERS', 'agent_turn', 'user_turn', 'simulate', 'record', 'evaluate', 'summary_table', 'make_agent',
-           'select_ids', 'eval_parser', 'josh_eval']
+           'select_ids', 'eval_parser', 'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #5dddb66b
 def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
@@ -142,3 +143,40 @@ def josh_eval(argv=None):
                     batch_size=a.batch, progress=not a.quiet)
     print(summary_table(recs).to_string())
     print(json.dumps(summarize(r["reward"] for r in recs)))
+
+# %% ../nbs/06_eval.ipynb #1e464d37
+def paired_bootstrap(a:dict, b:dict, n_boot:int=10_000, seed:int=0) -> dict:
+    "Paired bootstrap of mean(b) − mean(a) over the ids both dicts (id → reward) share."
+    ids = sorted(a.keys() & b.keys())
+    if not ids: raise DataError("the two runs share no dialogue id: nothing to compare")
+    d = np.array([b[i] - a[i] for i in ids], dtype=float)
+    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    boot = d[idx].mean(axis=1)
+    obs = float(d.mean())
+    p = float(np.mean(np.abs(boot - obs) >= abs(obs) - 1e-12)) if obs else 1.0
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return dict(n=len(ids), diff=round(obs, 4), diff_ci95=(round(float(lo), 4), round(float(hi), 4)), p_value=round(p, 4))
+
+def compare_runs(a_recs:list, b_recs:list, **kw) -> dict:
+    "Paired comparison of two lists of records (as `evaluate` writes them) on avg reward and success rate."
+    ra, rb = ({r["id"]: r["reward"] for r in recs} for recs in (a_recs, b_recs))
+    succ = lambda r: {k: float(np.isclose(v, 1.0)) for k, v in r.items()}
+    return dict(avg_reward=paired_bootstrap(ra, rb, **kw), success_rate=paired_bootstrap(succ(ra), succ(rb), **kw))
+
+# %% ../nbs/06_eval.ipynb #78ca3058
+def josh_compare(argv=None):
+    "Compare two `josh_eval --out` files with the paired bootstrap."
+    p = argparse.ArgumentParser(prog="josh_compare", description="Paired bootstrap test of run B against run A.")
+    p.add_argument("a", help="baseline results (JSON lines written by josh_eval --out)")
+    p.add_argument("b", help="results to compare with the baseline")
+    p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
+    args = p.parse_args(argv)
+    try:
+        recs = []
+        for f in (args.a, args.b):
+            if not Path(f).is_file(): raise DataError(f"results file {f!r} does not exist")
+            recs.append(read_jsonl(f))
+        res = compare_runs(*recs, n_boot=args.n_boot)
+    except DataError as err: sys.exit(f"josh_compare: error: {err}")
+    for k, v in res.items(): print(f"{k:>13}: B - A = {v['diff']:+.4f}  95% CI {v['diff_ci95']}  p = {v['p_value']}  (n = {v['n']})")
+    print(json.dumps(res))
