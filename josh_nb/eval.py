@@ -13,6 +13,7 @@ from .toolwoz_data import ToolWOZData
 from .toolwoz_env import ToolWOZEnv
 from .agents import *
 from .users import *
+from .taubench import TauEnv, TauOracleAgent
 
 # %% auto #0
 __all__ = ['ENVS', 'AGENTS', 'USERS', 'agent_turn', 'user_turn', 'simulate', 'record', 'evaluate', 'summary_table', 'make_agent',
@@ -30,7 +31,9 @@ def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
             if a.kind == "call":
                 c.messages.append(agent.observe(c, env.execute(c.state, a.call)))
                 nxt.append(c)
-            else: c.say("agent", a.text)
+            else:
+                c.say("agent", a.text)
+                if hasattr(env, "respond"): env.respond(c.state, a.text)  # environments that score what the agent says (tau-bench)
         live, r = nxt, r + 1
 
 def user_turn(convs:list, user:User):
@@ -88,8 +91,10 @@ def summary_table(recs:list):
     return df.round(3)
 
 # %% ../nbs/06_eval.ipynb #9946803b
-ENVS = {"toolwoz": lambda data: ToolWOZEnv(data)}
-AGENTS = {"oracle": OracleAgent, "silent": SilentAgent, "replay": ReplayAgent}
+ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
+        "tau-retail": lambda data: TauEnv("retail", data), "tau-airline": lambda data: TauEnv("airline", data)}
+AGENTS = {"oracle": TauOracleAgent,  # OracleAgent that also says a tau-bench task's expected outputs (none on ToolWOZ)
+           "silent": SilentAgent, "replay": ReplayAgent}
 USERS = {"script": ScriptUser}
 
 def make_agent(name:str, calls=None) -> Agent:
@@ -117,7 +122,7 @@ def eval_parser() -> argparse.ArgumentParser:
     "The command-line options of `josh_eval`."
     p = argparse.ArgumentParser(prog="josh_eval", description="Evaluate an agent on a split; the last line printed is the JSON summary.")
     p.add_argument("--env", default="toolwoz", choices=list(ENVS), help="environment")
-    p.add_argument("--split", default="test", help="split to evaluate (toolwoz: test, full_test, val, train, josh_train)")
+    p.add_argument("--split", default="test", help="split to evaluate (toolwoz: test, full_test, val, train, josh_train; tau-retail: train, dev, test; tau-airline: test)")
     p.add_argument("--agent", default="oracle", choices=list(AGENTS), help="agent")
     p.add_argument("--user", default="script", choices=list(USERS), help="user simulator")
     p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")

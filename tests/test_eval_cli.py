@@ -77,3 +77,9 @@ def test_clear_errors(shared_data, args, msg):
 def test_missing_data_dir():
     s, out, err, rc = josh_eval("--data", "/no/such/dir")
     assert rc != 0 and "does not exist" in err and "Traceback" not in err
+
+@pytest.mark.parametrize("env,split,n", [("tau-retail", "test", 115), ("tau-airline", "test", 50), ("tau-retail", "train", 500)])
+def test_tau_oracle(shared_data, env, split, n):
+    s, out, err, rc = josh_eval("--env", env, "--split", split, "--agent", "oracle", data=shared_data)
+    assert rc == 0, err
+    assert (s["n"], s["avg_reward"]) == (n, 1.0)
