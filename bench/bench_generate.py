@@ -1,0 +1,80 @@
+#!/usr/bin/env python
+"""Benchmark batched generation: the same prompts through `HFBackend.complete` one at a time vs. as one batch.
+
+Greedy decoding, so both runs must produce exactly the same completions (asserted); throughput is the
+completion tokens generated divided by wall time. One warm-up generation precedes the timings; each timing is
+the best of `--repeats` runs, both measured in the same process on the same machine.
+
+Usage: `python bench/bench_generate.py [--model smollm2] [--prompts 8] [--max-tokens 32] [--repeats 2] [--json FILE]`
+"""
+from __future__ import annotations
+import argparse, json, os, platform, sys, time
+from pathlib import Path
+
+import torch
+
+from josh_nb.backends import HFBackend, make_backend
+
+REQUESTS = ["Find me a cheap restaurant in the centre of town.", "I need a train to Cambridge on Friday morning.",
+            "Is there a museum in the west I could visit?",
+            "Book a table for four at an Italian place tonight at 7pm, somewhere near the river if you can.",
+            "What is a good hotel with free parking?", "I'd like a taxi from the station to the hotel at 5pm.",
+            "Tell me about the attractions in the north of the city.", "Hi!"]
+
+
+def prompts(n:int) -> list:
+    "`n` one-turn chat prompts of different lengths."
+    return [[{"role": "system", "content": "You are a helpful travel agent in Cambridge."},
+             {"role": "user", "content": REQUESTS[i % len(REQUESTS)]}] for i in range(n)]
+
+
+def timed(fn, repeats:int) -> tuple:
+    "(best wall time in seconds, result of the last call)."
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter(); out = fn(); best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def hardware() -> str:
+    "A one-line description of the machine this ran on."
+    if torch.cuda.is_available(): return f"GPU {torch.cuda.get_device_name(0)}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration): pass
+    return f"CPU {cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="smollm2", help="model spec for make_backend (default: smollm2)")
+    ap.add_argument("--prompts", type=int, default=8)
+    ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--json", help="also write the figures to this JSON file")
+    a = ap.parse_args(argv)
+
+    b = make_backend(a.model)
+    if not isinstance(b, HFBackend): sys.exit("bench_generate measures local (HF) generation: use smollm2 or hf:...")
+    ps = prompts(a.prompts)
+    b.batch_size = len(ps)
+    b.complete(ps[:1], max_tokens=4)  # warm-up
+    t_one, one = timed(lambda: [b.complete([p], max_tokens=a.max_tokens)[0] for p in ps], a.repeats)
+    t_batch, batch = timed(lambda: b.complete(ps, max_tokens=a.max_tokens), a.repeats)
+    assert [c.text for c in one] == [c.text for c in batch], "batched greedy output differs from one-at-a-time output"
+    toks = sum(c.completion_tokens for c in batch)
+    res = {"model": b.name, "hardware": hardware(), "prompts": len(ps), "max_tokens": a.max_tokens,
+           "completion_tokens": toks, "one_at_a_time_s": round(t_one, 3), "batched_s": round(t_batch, 3),
+           "one_at_a_time_tok_s": round(toks / t_one, 1), "batched_tok_s": round(toks / t_batch, 1),
+           "speedup": round(t_one / t_batch, 2)}
+    print(f"{res['model']} on {res['hardware']}")
+    print(f"{len(ps)} prompts, {toks} completion tokens (greedy, max {a.max_tokens} each; best of {a.repeats})")
+    print(f"one at a time: {res['one_at_a_time_s']:7.2f} s  {res['one_at_a_time_tok_s']:7.1f} tokens/s")
+    print(f"batched:       {res['batched_s']:7.2f} s  {res['batched_tok_s']:7.1f} tokens/s")
+    print(f"batched / one at a time: {res['speedup']:.2f}x")
+    if a.json: Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
+    return res
+
+
+if __name__ == "__main__": main()

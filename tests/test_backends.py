@@ -1,0 +1,185 @@
+"Model backends: batching is invisible, schemas hold, retries are bounded and counted, a real OpenAI-compatible server works."
+import json, time
+import jsonschema, pytest, torch
+from josh_nb.backends import *
+from josh_nb.core import Completion
+from llama_server import ScriptedServer, llama_server  # noqa: F401  (llama_server is a fixture)
+
+PROMPTS = [[{"role": "user", "content": "Hi."}],
+           [{"role": "system", "content": "You are a travel agent in Cambridge. Be brief and polite."},
+            {"role": "user", "content": "I want a cheap Italian restaurant in the centre for four people on Friday at 7pm."}],
+           [{"role": "user", "content": "What is 2 + 2?"}],
+           [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."},
+            {"role": "user", "content": "Another one, and say why you like it."}]]
+
+ACTION = {"type": "object", "additionalProperties": False, "required": ["action", "area", "people"],
+          "properties": {"action": {"type": "string", "enum": ["search_restaurant", "book_restaurant", "speak"]},
+                         "area": {"type": "string", "enum": ["centre", "north", "south", "east", "west"]},
+                         "people": {"type": "integer", "minimum": 1, "maximum": 8}}}
+
+
+@pytest.fixture(scope="module")
+def smol(): return make_backend("smollm2", quiet=True, batch_size=3)
+
+
+@pytest.fixture(scope="module")
+def tiny(smol):
+    "A 2-layer random-weight Llama with SmolLM2's tokenizer and chat template."
+    from transformers import LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(0)
+    tok = smol.tokenizer
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=2048, bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    return HFBackend(LlamaForCausalLM(cfg).eval(), tok, name="tiny", batch_size=3)
+
+
+def alone(backend, prompts, **kw): return [backend.complete([p], **kw)[0] for p in prompts]
+
+
+@pytest.mark.parametrize("which", ["tiny", "smol"])
+def test_batched_greedy_equals_alone(which, request):
+    "Greedy: every prompt's completion in a (sub-batched, left-padded) batch is exactly what it gets alone."
+    b = request.getfixturevalue(which)
+    batch = b.complete(PROMPTS, max_tokens=16)
+    single = alone(b, PROMPTS, max_tokens=16)
+    assert [c.text for c in batch] == [c.text for c in single]
+    assert [(c.prompt_tokens, c.completion_tokens) for c in batch] == [(c.prompt_tokens, c.completion_tokens) for c in single]
+    lens = [c.prompt_tokens for c in batch]
+    assert len(set(lens)) == len(PROMPTS) and all(0 < c.completion_tokens <= 16 for c in batch)
+    assert lens == [len(b.tokenizer(b.render(p), add_special_tokens=False)["input_ids"]) for p in PROMPTS]
+
+
+def test_sampling_is_seeded(tiny):
+    a = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=7)
+    b = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=7)
+    c = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=8)
+    assert [x.text for x in a] == [x.text for x in b] != [x.text for x in c]
+
+
+@pytest.mark.parametrize("which,temperature", [("tiny", 0.0), ("tiny", 1.0), ("smol", 1.0)])
+def test_hf_structured_outputs_validate(which, temperature, request):
+    "With a JSON schema, every row of a batch (random weights included) is a complete, valid document."
+    b = request.getfixturevalue(which)
+    asks = [p + [{"role": "user", "content": "Answer as JSON with action, area and people."}] for p in PROMPTS]
+    if which == "tiny": asks = asks * 2
+    out = b.complete(asks, temperature=temperature, max_tokens=64, seed=1, schema=ACTION)
+    assert len(out) == len(asks)
+    for c in out:
+        jsonschema.validate(json.loads(c.text), ACTION)
+        assert c.tool_calls == [] and c.completion_tokens > 0
+
+
+def test_tools_reach_the_prompt_and_plain_text_comes_back(smol):
+    tools = [{"type": "function", "function": {"name": "search_restaurant", "description": "Find restaurants",
+              "parameters": {"type": "object", "properties": {"area": {"type": "string"}}}}}]
+    assert '"name": "search_restaurant"' in smol.render(PROMPTS[1], tools=tools)
+    c = smol.complete([PROMPTS[1]], max_tokens=24, tools=tools)[0]
+    assert isinstance(c.text, str) and isinstance(c.tool_calls, list)
+    for call in c.tool_calls: assert set(call) == {"name", "arguments"}
+
+
+def test_export_checkpoint_roundtrip(tiny, tmp_path):
+    path = export_checkpoint(tiny, tmp_path/"tiny")
+    assert (path/"config.json").is_file() and (path/"tokenizer.json").is_file()
+    again = HFBackend(path, device="cpu")
+    assert [c.text for c in again.complete(PROMPTS[:2], max_tokens=8)] == [c.text for c in tiny.complete(PROMPTS[:2], max_tokens=8)]
+    assert export_checkpoint(tiny, path) == path  # already there: kept
+
+
+def test_export_merges_an_adapter(smol, tmp_path):
+    "A backend with a LoRA adapter exports, with merge=True, a plain checkpoint that generates what the adapter did."
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(1)
+    cfg = LlamaConfig(vocab_size=len(smol.tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=2, bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    model = LlamaForCausalLM(cfg).eval()
+    pm = get_peft_model(model, LoraConfig(r=4, lora_alpha=32, target_modules="all-linear", init_lora_weights=False))
+    pm.save_pretrained(tmp_path/"lora"); model = pm.unload()
+    b = HFBackend(model, smol.tokenizer, name="tiny-lora")
+    plain = [c.text for c in b.complete(PROMPTS[:2], max_tokens=8)]
+    tuned = [c.text for c in b.load_adapter(tmp_path/"lora").complete(PROMPTS[:2], max_tokens=8)]
+    assert tuned != plain
+    with pytest.raises(ValueError, match="LoRA adapter loaded"): export_checkpoint(b, tmp_path/"x")
+    path = export_checkpoint(b, tmp_path/"merged", merge=True)
+    assert b.adapter is None and not (path/"adapter_config.json").exists()
+    again = [c.text for c in HFBackend(path, device="cpu").complete(PROMPTS[:2], max_tokens=8)]
+    assert again == tuned
+
+
+def test_bad_inputs(tiny):
+    with pytest.raises(ValueError, match="unknown model spec"): make_backend("llama3")
+    with pytest.raises(ValueError, match="needs its tokenizer"): HFBackend(tiny.model)
+    with pytest.raises(ValueError, match="temperature must be >= 0"): tiny.complete(PROMPTS, temperature=-0.5)
+    with pytest.raises(ValueError, match="schema_format"): OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", schema_format="xml")
+
+
+# --- the OpenAI-compatible backend against a scripted local HTTP server -------------------------------------------
+
+def test_retries_429_500_timeout_then_success():
+    "429, then 500, then a response slower than the client's timeout, then success: 3 retries, 4 requests seen."
+    with ScriptedServer([429, 500, ("sleep", 3.0)]) as srv:
+        b = OpenAIBackend("fake", base_url=srv.url, timeout=1.0, backoff=0.05, max_retries=4)
+        t0 = time.time()
+        [c] = b.complete([PROMPTS[0]])
+        assert (c.text, c.retries, c.prompt_tokens, c.completion_tokens, c.cost) == ("Hi.", 3, 7, 2, 0.0)
+        time.sleep(0.2)
+        assert len(srv.requests) == 4 and time.time() - t0 < 10
+        assert all(r["messages"] == PROMPTS[0] for r in srv.requests)
+
+
+def test_retries_are_bounded():
+    with ScriptedServer([429] * 10) as srv:
+        b = OpenAIBackend("fake", base_url=srv.url, timeout=2, backoff=0.01, max_retries=2)
+        with pytest.raises(BackendError, match="failed after 3 attempts"): b.complete([PROMPTS[0]])
+        assert len(srv.requests) == 3
+
+
+def test_client_errors_are_not_retried():
+    with ScriptedServer([400]) as srv:
+        b = OpenAIBackend("fake", base_url=srv.url, backoff=0.01)
+        with pytest.raises(BackendError, match=r"refused the request \(400\)"): b.complete([PROMPTS[0]])
+        assert len(srv.requests) == 1
+
+
+def test_concurrent_batch_keeps_order_and_prices():
+    with ScriptedServer([500, 500]) as srv:
+        b = OpenAIBackend("gpt-4o-mini-2024-07-18", base_url=srv.url, backoff=0.01, concurrency=4)
+        out = b.complete([[{"role": "user", "content": f"q{i}"}] for i in range(6)], seed=3, schema=ACTION)
+        assert len(out) == 6 and len(srv.requests) == 8 and sum(c.retries for c in out) == 2
+        assert all(abs(c.cost - (7 * 0.15 + 2 * 0.60) / 1e6) < 1e-12 for c in out)
+        assert [c.text for c in out] == [f"q{i}" for i in range(6)]
+        r = srv.requests[-1]
+        assert r["seed"] == 3 and r["response_format"]["json_schema"] == {"name": "action", "schema": ACTION, "strict": True}
+
+
+# --- a real server: llama-cpp-python serving SmolLM2 ---------------------------------------------------------------
+
+def test_llama_server_chat(llama_server):
+    b = OpenAIBackend("smollm2", base_url=llama_server, timeout=120)
+    out = b.complete(PROMPTS[:3], max_tokens=16)
+    assert len(out) == 3
+    for c in out: assert c.text.strip() and c.prompt_tokens > 0 and 0 < c.completion_tokens <= 16 and c.cost == 0 and c.retries == 0
+    again = b.complete(PROMPTS[:1], max_tokens=16)
+    assert again[0].text == out[0].text  # temperature 0 is deterministic
+
+
+def test_llama_server_structured(llama_server):
+    b = OpenAIBackend("smollm2", base_url=llama_server, timeout=120, schema_format="json_object")
+    asks = [p + [{"role": "user", "content": "Answer as JSON with action, area and people."}] for p in PROMPTS[:3]]
+    for c in b.complete(asks, max_tokens=64, schema=ACTION):
+        jsonschema.validate(json.loads(c.text), ACTION)
+
+
+def test_llama_server_tools(llama_server):
+    "llama-cpp-python returns tool calls for SmolLM2 only when one is forced with tool_choice; otherwise plain text."
+    tools = [{"type": "function", "function": {"name": "search_restaurant", "description": "Find restaurants in an area",
+              "parameters": {"type": "object", "properties": {"area": {"type": "string"}}, "required": ["area"]}}}]
+    ask = [[{"role": "user", "content": "Find me a restaurant in the north."}]]
+    forced = OpenAIBackend("smollm2", base_url=llama_server, timeout=120,
+                           tool_choice={"type": "function", "function": {"name": "search_restaurant"}})
+    [c] = forced.complete(ask, max_tokens=48, tools=tools)
+    assert [t["name"] for t in c.tool_calls] == ["search_restaurant"]
+    assert isinstance(c.tool_calls[0]["arguments"], dict) and "area" in c.tool_calls[0]["arguments"]
+    [c] = OpenAIBackend("smollm2", base_url=llama_server, timeout=120).complete(ask, max_tokens=24, tools=tools)
+    assert isinstance(c.text, str) and isinstance(c.tool_calls, list)
