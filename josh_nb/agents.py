@@ -4,14 +4,19 @@
 
 # %% ../nbs/04_agents.ipynb #ee4486b5
 from __future__ import annotations
-import json
+import ast, json, random, re
 from dataclasses import dataclass
 from pathlib import Path
+from fastcore.basics import patch, store_attr
 from .core import *
+from .toolwoz_env import ToolWOZEnv
 
 # %% auto #0
-__all__ = ['Action', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent', 'SilentAgent', 'read_calls',
-           'ReplayAgent']
+__all__ = ['TOOLWOZ_ROLE', 'REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'DAYS', 'STRUCTURED_NOTE', 'FC_NOTE',
+           'Action', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent', 'SilentAgent', 'read_calls',
+           'ReplayAgent', 'agent_spec', 'api_lines', 'react_system', 'read_object', 'read_call', 'parse_react',
+           'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance', 'read_structured', 'read_tool_call',
+           'FCAgent', 'first_turn_rates']
 
 # %% ../nbs/04_agents.ipynb #da1f021c
 @dataclass
@@ -21,6 +26,15 @@ class Action:
     call: dict = None      # for 'call': {"name": ..., "parameters": {...}} (or the raw text of a malformed call)
     text: str = ""         # for 'speak': what the user hears
     content: str = ""      # the assistant message as written into the agent's transcript
+    error: str = ""        # why the generation could not be read ('' when it could)
+    tool_calls: list = None  # function calling: the `tool_calls` of the assistant message
+
+    @property
+    def message(self) -> dict:
+        "The assistant message this generation adds to the agent's transcript."
+        m = {"role": "assistant", "content": self.content}
+        if self.tool_calls: m["tool_calls"] = self.tool_calls
+        return m
 
 class Agent:
     "Base class: `act` maps a batch of conversations to one `Action` each."
@@ -80,3 +94,368 @@ class ReplayAgent(ScriptedAgent):
     "Replays the calls recorded for each task in a calls file (see `read_calls`)."
     def __init__(self, calls): self.calls = read_calls(calls) if isinstance(calls, (str, Path)) else dict(calls)
     def calls_for(self, task): return self.calls.get(task.id, [])
+
+# %% ../nbs/04_agents.ipynb #e635b3dc
+TOOLWOZ_ROLE = ("You are a helpful assistant at the Cambridge TownInfo centre. You help customers find restaurants, "
+                "hotels, attractions and trains in Cambridge and book them. Look up what the customer asks for, tell "
+                "them what you found, and book only what they agreed to, with the details they gave.")
+
+def _tool_from_defs(name:str, params:list) -> dict:
+    "An OpenAI function schema for a ToolWOZ API that `tools.json` does not describe."
+    action, domain = name.split("_")
+    return {"type": "function", "function": {"name": name, "description": f"Allows you to {action} a {domain}",
+            "parameters": {"type": "object", "required": [], "properties": {p: {"type": "string"} for p in params}}}}
+
+@patch(as_prop=True)
+def tools(self:ToolWOZEnv) -> list:
+    "The eight APIs as OpenAI function schemas."
+    given = {t["function"]["name"]: t for t in (self.data.tools or [])}
+    return [given.get(n) or _tool_from_defs(n, ps) for n, ps in self.allowed.items()]
+
+# %% ../nbs/04_agents.ipynb #dad58a80
+def _example_of(tool:dict) -> dict:
+    "An example call built from the `e.g.` values of a tool's parameter descriptions."
+    f = tool["function"]; props = f.get("parameters", {}).get("properties", {})
+    ex = {p: m.group(1).strip() for p, s in props.items() if (m := re.search(r"e\.g\.\s*(.+)$", s.get("description", "")))}
+    return {"name": f["name"], "parameters": ex}
+
+@patch(as_prop=True)
+def api_examples(self:ToolWOZEnv) -> list:
+    "One example call per API, in the order of `tools`."
+    given = {e["name"]: e for e in (self.data.api_examples or [])}
+    return [given.get(t["function"]["name"]) or _example_of(t) for t in self.tools]
+
+@patch
+def instructions(self:ToolWOZEnv, task=None) -> str:
+    "The agent's role; the same for every ToolWOZ task (the agent never sees the user's goal)."
+    return TOOLWOZ_ROLE
+
+# %% ../nbs/04_agents.ipynb #23def4ea
+def agent_spec(env, task=None) -> dict:
+    "What a model agent is told about `env`: its tools, an example call per tool, and its instructions."
+    return dict(tools=env.tools, examples=env.api_examples, instructions=env.instructions(task))
+
+# %% ../nbs/04_agents.ipynb #de524505
+REACT_FORMAT = """Every reply you write has two parts, each closed by <COMMAND_END>:
+PLAN <what you will do next and why> <COMMAND_END>
+followed by exactly one action:
+APICALL {"name": "<API name>", "parameters": {"<parameter>": "<value>", ...}} <COMMAND_END>
+or
+SPEAK <your message to the customer> <COMMAND_END>
+The result of an APICALL comes back to you in a message APIRETURN <json>; the customer does not see it. Only SPEAK \
+reaches the customer, and it ends your turn. Use only the parameters listed for an API, with string values."""
+
+def api_lines(spec:dict) -> str:
+    "The API list of a system prompt: each API's parameters, description and one example call."
+    ex = {e["name"]: e for e in spec["examples"]}
+    out = []
+    for t in spec["tools"]:
+        f = t["function"]; ps = ", ".join(f.get("parameters", {}).get("properties", {}))
+        out.append(f"- {f['name']}({ps}): {f.get('description', '').strip()}")
+        if f["name"] in ex: out.append(f"  Example: APICALL {json.dumps(ex[f['name']])} <COMMAND_END>")
+    return "\n".join(out)
+
+def react_system(spec:dict) -> str:
+    "The ReAct agent's system prompt: role, the APIs with an example call each, and the output format."
+    return f"{spec['instructions']}\n\nYou can use these APIs:\n{api_lines(spec)}\n\n{REACT_FORMAT}"
+
+# %% ../nbs/04_agents.ipynb #333a7c13
+COMMAND_END = "<COMMAND_END>"
+NO_ACTION = ('ERROR: your reply has no action. Write PLAN <your plan> <COMMAND_END> followed by either '
+             'APICALL {"name": "<API name>", "parameters": {...}} <COMMAND_END> or SPEAK <message to the customer> <COMMAND_END>.')
+EMPTY_SPEAK = "ERROR: SPEAK has no message. Write SPEAK <message to the customer> <COMMAND_END>."
+_FENCE = re.compile(r"```[\w-]*")
+_ACTION = re.compile(r"\b(APICALL|SPEAK)\b:?")
+
+def _cut(body:str) -> str:
+    "`body` up to its `<COMMAND_END>`, or without the cut-off start of one at its end."
+    i = body.find(COMMAND_END)
+    if i >= 0: return body[:i].strip()
+    body = body.rstrip()
+    for k in range(len(COMMAND_END) - 1, 0, -1):
+        if body.endswith(COMMAND_END[:k]): return body[:-k].strip()
+    return body.strip()
+
+# %% ../nbs/04_agents.ipynb #abc048ce
+def _braced(s:str, i:int):
+    "The `{...}` starting at `s[i]`, matched by depth outside quoted strings; None if it never closes."
+    depth, quote, esc = 0, None, False
+    for j in range(i, len(s)):
+        ch = s[j]
+        if quote:
+            if esc: esc = False
+            elif ch == "\\": esc = True
+            elif ch == quote: quote = None
+        elif ch in "\"'": quote = ch
+        elif ch == "{": depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0: return s[i:j + 1]
+    return None
+
+def read_object(s:str, max_chars:int=20_000):
+    "The first JSON (or Python-literal) object in `s`, or None."
+    i = s.find("{")
+    if i < 0: return None
+    try: return json.JSONDecoder().raw_decode(s, i)[0]
+    except (json.JSONDecodeError, RecursionError): pass
+    sub = _braced(s, i)
+    if sub is None or len(sub) > max_chars: return None
+    try: obj = ast.literal_eval(sub)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError): return None
+    return obj if isinstance(obj, dict) else None
+
+# %% ../nbs/04_agents.ipynb #8e788a1d
+_NAME_FIRST = re.compile(r"\s*([A-Za-z_][\w.-]*)\s*\(?\s*\{")
+
+def read_call(body:str):
+    "The call in an `APICALL` body: `{'name', 'parameters'}` when it can be read, else the raw body."
+    obj = read_object(body)
+    if obj is None: return body
+    m = _NAME_FIRST.match(body)
+    if m and not (obj.get("name") == m.group(1) and ("parameters" in obj or "arguments" in obj)):
+        obj = {"name": m.group(1), "parameters": obj}   # `search_hotel {...}`: the object holds the parameters
+    if "name" not in obj: return obj
+    params = obj.get("parameters", obj.get("arguments"))
+    if params is None: params = {k: v for k, v in obj.items() if k != "name"}
+    return {"name": obj["name"], "parameters": params}
+
+# %% ../nbs/04_agents.ipynb #29cb2901
+def parse_react(text:str) -> Action:
+    "The `Action` of a ReAct generation; one that cannot be read is a call with an `error` (see above)."
+    raw = text if isinstance(text, str) else ""
+    t = _FENCE.sub("", raw)
+    keys = list(_ACTION.finditer(t))
+    if not keys: return Action("call", call=None, content=raw, error=NO_ACTION)
+    k, plan_end = keys[0], (t.find(COMMAND_END) if t.lstrip().startswith("PLAN") else -1)
+    if plan_end >= 0: k = next((m for m in keys if m.start() > plan_end), k)  # a keyword inside the plan is not the action
+    body = _cut(t[k.end():])
+    if k.group(1) == "SPEAK":
+        if not body: return Action("call", call=None, content=raw, error=EMPTY_SPEAK)
+        return Action("speak", text=body, content=raw)
+    return Action("call", call=read_call(body), content=raw)
+
+# %% ../nbs/04_agents.ipynb #fe21e9ce
+def _account(conv:Conversation, comp:Completion, act:Action):
+    "Add one generation's counts to `conv.stats`."
+    s = conv.stats
+    for k, v in [("generations", 1), ("unreadable", int(bool(act.error))), ("prompt_tokens", comp.prompt_tokens or 0),
+                 ("completion_tokens", comp.completion_tokens or 0)]: s[k] = s.get(k, 0) + v
+    s["cost"] = round(s.get("cost", 0.0) + (comp.cost or 0.0), 6)
+
+def _complete(backend:Backend, prompts:list, **opts) -> list:
+    "One batched `backend.complete` call, checked to answer every prompt."
+    outs = backend.complete(prompts, **opts)
+    if len(outs) != len(prompts): raise RuntimeError(f"{backend!r} returned {len(outs)} completions for {len(prompts)} prompts")
+    return outs
+
+# %% ../nbs/04_agents.ipynb #a6bbd123
+class ReActAgent(Agent):
+    "A model that writes `PLAN ... <COMMAND_END>` then `APICALL {json}` or `SPEAK text` (SPEC §4)."
+    def __init__(self, backend:Backend, env, temperature:float=0.0, max_tokens:int=256,
+                 structured:bool=False, # constrain generations to the JSON actions of `action_schema(env)`
+                 seed=None):
+        store_attr()
+        self.schema = action_schema(env, strict=getattr(backend, "strict_schema", False)) if structured else None
+        self.spec, self._systems = agent_spec(env), {}
+
+    def system(self, task=None) -> str:
+        "The system prompt for a conversation on `task`."
+        ins = self.env.instructions(task)
+        if ins not in self._systems:
+            s = react_system({**self.spec, "instructions": ins})
+            self._systems[ins] = s + ("\n\n" + STRUCTURED_NOTE if self.structured else "")
+        return self._systems[ins]
+
+    def prompt(self, conv:Conversation) -> list:
+        "The chat prompt for `conv`'s next generation."
+        return [{"role": "system", "content": self.system(conv.task)}] + conv.messages
+
+    def read(self, text:str) -> Action:
+        "The `Action` of one generation."
+        return read_structured(text) if self.structured else parse_react(text)
+
+    def act(self, convs):
+        outs = _complete(self.backend, [self.prompt(c) for c in convs], temperature=self.temperature,
+                         max_tokens=self.max_tokens, seed=self.seed, schema=self.schema)
+        acts = [self.read(o.text) for o in outs]
+        for c, o, a in zip(convs, outs, acts): _account(c, o, a)
+        return acts
+
+    def observe(self, conv, result):
+        "`APIRETURN <result>`; for a generation that could not be read, `APIRETURN \"<why>\"` instead."
+        last = conv.messages[-1] if conv.messages else {}
+        err = self.read(last.get("content")).error if last.get("role") == "assistant" else ""
+        return super().observe(conv, err or result)
+
+# %% ../nbs/04_agents.ipynb #7b0360d9
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+@patch(as_prop=True)
+def param_values(self:ToolWOZEnv) -> dict:
+    "Per API, per parameter whose values come from the databases: the values that exist there (at most 500)."
+    if getattr(self, "_param_values", None) is not None: return self._param_values
+    out = {}
+    for api, params in self.allowed.items():
+        db, vals = self.data.dbs[api.split("_")[1]], {}
+        for p in params:
+            if p in ("leaveAt", "arriveBy"): continue
+            v = list(DAYS) if p == "day" else sorted({e[p] for e in db if isinstance(e.get(p), str)})
+            if 0 < len(v) <= 500: vals[p] = v
+        out[api] = vals
+    self._param_values = out
+    return out
+
+# %% ../nbs/04_agents.ipynb #9d2fef40
+STRUCTURED_NOTE = ('Write each reply as one JSON object: {"plan": "<what you will do next and why>", "action": '
+                   '{"name": "<API name>", "parameters": {...}}} to call an API, or {"plan": "...", "action": '
+                   '{"name": "speak", "text": "<your message to the customer>"}} to speak.')
+
+def _params_schema(tool:dict, values:dict) -> dict:
+    "The JSON schema of one API's parameters: its own, with database values as enums."
+    ps = tool["function"].get("parameters") or {}
+    props = {}
+    for p, s in (ps.get("properties") or {}).items():
+        s = {k: v for k, v in s.items() if k != "description"}
+        if p in values: s = {"type": "string", "enum": list(values[p])}
+        props[p] = s
+    return {"type": "object", "properties": props, "required": list(ps.get("required") or []), "additionalProperties": False}
+
+def action_schema(env, plan_chars:int=300, text_chars:int=800,
+                  strict:bool=False, # OpenAI strict mode: see `strict_schema`
+                 ) -> dict:
+    "The JSON schema of a valid action in `env`: speak, or one of its APIs with its allowed parameters."
+    values = getattr(env, "param_values", None) or {}
+    speak = {"type": "object", "properties": {"name": {"type": "string", "enum": ["speak"]},
+             "text": {"type": "string", "minLength": 1, "maxLength": text_chars}}, "required": ["name", "text"], "additionalProperties": False}
+    calls = [{"type": "object", "properties": {"name": {"type": "string", "enum": [t["function"]["name"]]},
+              "parameters": _params_schema(t, values.get(t["function"]["name"], {}))},
+              "required": ["name", "parameters"], "additionalProperties": False} for t in env.tools]
+    out = {"type": "object", "properties": {"plan": {"type": "string", "maxLength": plan_chars},
+           "action": {"anyOf": [speak] + calls}}, "required": ["plan", "action"], "additionalProperties": False}
+    return strict_schema(out) if strict else out
+
+# %% ../nbs/04_agents.ipynb #b8c02cd7
+def strict_schema(s):
+    "`s` in OpenAI's strict dialect: all properties required (optional ones nullable), no string lengths."
+    if isinstance(s, list): return [strict_schema(x) for x in s]
+    if not isinstance(s, dict): return s
+    s = {k: strict_schema(v) for k, v in s.items() if k not in ("minLength", "maxLength")}
+    if s.get("type") == "object" and "properties" in s:
+        req = set(s.get("required", []))
+        s["properties"] = {k: v if k in req else {"anyOf": [v, {"type": "null"}]} for k, v in s["properties"].items()}
+        s["required"], s["additionalProperties"] = list(s["properties"]), False
+    return s
+
+# %% ../nbs/04_agents.ipynb #70534724
+def sample_instance(schema:dict, rng:random.Random, words=("north", "cheap", "12:30", "2", "hello")):
+    "A random instance of the JSON `schema` (the subset `action_schema` and tool schemas use)."
+    if "anyOf" in schema: return sample_instance(rng.choice(schema["anyOf"]), rng, words)
+    if "enum" in schema: return rng.choice(schema["enum"])
+    t = schema.get("type", "string")
+    if t == "object":
+        props, req = schema.get("properties", {}), set(schema.get("required", []))
+        return {k: sample_instance(s, rng, words) for k, s in props.items() if k in req or rng.random() < 0.5}
+    if t == "array": return [sample_instance(schema.get("items", {}), rng, words) for _ in range(rng.randint(0, 2))]
+    if t == "integer": return rng.randint(0, 9)
+    if t == "number": return rng.random()
+    if t == "boolean": return rng.random() < 0.5
+    if t == "null": return None
+    return rng.choice(words)[: schema.get("maxLength")] or "x"
+
+# %% ../nbs/04_agents.ipynb #d62cf6db
+def _from_json(text:str) -> Action:
+    "The `Action` of a JSON action `{'plan', 'action'}`, in ReAct form."
+    try: obj = json.loads(_FENCE.sub("", text))
+    except (json.JSONDecodeError, RecursionError) as e:
+        return Action("call", content=text, error=f"ERROR: the reply is not a JSON action ({e}).")
+    act = obj.get("action") if isinstance(obj, dict) else None
+    if not isinstance(act, dict) or "name" not in act:
+        return Action("call", content=text, error='ERROR: the reply must be {"plan": ..., "action": {"name": ..., ...}}.')
+    plan = str(obj.get("plan") or "").strip() or "Act."
+    if act["name"] == "speak":
+        say = act.get("text")
+        if not isinstance(say, str) or not say.strip(): return Action("call", content=text, error=EMPTY_SPEAK)
+        return Action("speak", text=say.strip(), content=react_speak(say.strip(), plan))
+    ps = act.get("parameters", act.get("arguments", {}))
+    if isinstance(ps, dict): ps = {k: v for k, v in ps.items() if v is not None}   # strict mode's unset parameters
+    c = {"name": act["name"], "parameters": ps}
+    return Action("call", call=c, content=react_call(c, plan))
+
+def read_structured(text:str) -> Action:
+    "The `Action` of a structured generation: a JSON action, else ReAct text, else unreadable."
+    text = text if isinstance(text, str) else ""
+    a = _from_json(text)
+    if not a.error: return a
+    r = parse_react(text)
+    return r if not r.error else a
+
+# %% ../nbs/04_agents.ipynb #fa2e21a7
+FC_NOTE = ("Use the tools to look things up and to book. When you write to the customer, write plain text; "
+           "the customer does not see tool calls or their results.")
+
+def read_tool_call(tc) -> tuple:
+    "`(name, arguments)` of a backend's tool call; arguments parsed from JSON when they are a string."
+    if not isinstance(tc, dict): return None, tc
+    f = tc.get("function") if isinstance(tc.get("function"), dict) else tc
+    name, args = f.get("name"), f.get("arguments", f.get("parameters", {}))
+    if isinstance(args, str):
+        if not args.strip(): return name, {}
+        try: args = json.loads(args)
+        except (json.JSONDecodeError, RecursionError): pass
+    return name, args
+
+# %% ../nbs/04_agents.ipynb #bdef89a4
+class FCAgent(Agent):
+    "A model that calls the APIs through native function calling; plain text is spoken to the user."
+    def __init__(self, backend:Backend, env, temperature:float=0.0, max_tokens:int=256, seed=None):
+        store_attr()
+        self.tools, self._sent = agent_spec(env)["tools"], {}
+
+    def system(self, task=None) -> str:
+        "The system prompt: the environment's instructions and how to use the tools."
+        return f"{self.env.instructions(task)}\n\n{FC_NOTE}"
+
+    def prompt(self, conv:Conversation) -> list:
+        return [{"role": "system", "content": self.system(conv.task)}] + conv.messages
+
+    def read(self, comp:Completion, n:int=0) -> Action:
+        "The `Action` of one completion; `n` numbers its tool call's id."
+        text = comp.text if isinstance(comp.text, str) else ""
+        calls = comp.tool_calls if isinstance(comp.tool_calls, list) else []
+        if not calls: return Action("speak", text=text.strip(), content=text)
+        name, args = read_tool_call(calls[0])
+        tid = calls[0].get("id") if isinstance(calls[0], dict) and isinstance(calls[0].get("id"), str) else f"call_{n}"
+        tc = [{"id": tid, "type": "function", "function": {"name": name if isinstance(name, str) else json.dumps(name), "arguments": args}}]
+        return Action("call", call={"name": name, "parameters": args}, content=text, tool_calls=tc)
+
+    def act(self, convs):
+        outs = _complete(self.backend, [self.prompt(c) for c in convs], temperature=self.temperature,
+                         max_tokens=self.max_tokens, seed=self.seed, tools=self.tools)
+        acts = []
+        for c, o in zip(convs, outs):
+            a = self.read(o, sum(m.get("role") == "tool" for m in c.messages))
+            _account(c, o, a); acts.append(a)
+            if a.tool_calls: self._sent[id(c)] = a.message
+        return acts
+
+    def observe(self, conv, result):
+        "A `tool` message answering the last assistant message's tool call."
+        sent = self._sent.pop(id(conv), None)
+        if sent and conv.messages and conv.messages[-1].get("role") == "assistant" and "tool_calls" not in conv.messages[-1]:
+            conv.messages[-1] = sent   # a loop that appended only `content` gets the full message
+        last = conv.messages[-1] if conv.messages else {}
+        tc = (last.get("tool_calls") or [{}])[0]
+        return {"role": "tool", "tool_call_id": tc.get("id", ""), "name": tc.get("function", {}).get("name", ""),
+                "content": result if isinstance(result, str) else json.dumps(result)}
+
+# %% ../nbs/04_agents.ipynb #96117c02
+def first_turn_rates(env, agent:Agent, ids:list) -> dict:
+    "Of the first generations in dialogues `ids`: how many could be read, were valid API calls, or spoke."
+    convs = [Conversation(env.data[i], env.reset(env.data[i]), [{"role": "user", "content": env.data[i].user_turns[0]}]) for i in ids]
+    acts = agent.act(convs)
+    read = [a.kind == "speak" or isinstance(a.call, dict) for a in acts]
+    valid = [r and a.kind == "call" and env.check_call(a.call)[2] is None for r, a in zip(read, acts)]
+    cut = [c.stats.get("completion_tokens", 0) >= getattr(agent, "max_tokens", float("inf")) for c in convs]
+    return dict(n=len(acts), readable=sum(read), valid_calls=sum(valid), spoke=sum(a.kind == "speak" for a in acts),
+                cut_off=sum(cut))

@@ -13,11 +13,12 @@ from .toolwoz_data import ToolWOZData
 from .toolwoz_env import ToolWOZEnv
 from .agents import *
 from .users import *
-from .taubench import TauEnv, TauOracleAgent
+from .taubench import TauEnv, TauOracleAgent, TauOfflineUser, TauLLMUser
 
 # %% auto #0
-__all__ = ['ENVS', 'AGENTS', 'USERS', 'agent_turn', 'user_turn', 'simulate', 'record', 'evaluate', 'summary_table', 'make_agent',
-           'select_ids', 'eval_parser', 'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
+__all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn', 'simulate', 'record',
+           'evaluate', 'summary_table', 'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'eval_parser',
+           'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #5dddb66b
 def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
@@ -70,7 +71,8 @@ def record(env, conv:Conversation) -> dict:
     "The JSON record of a finished conversation."
     return dict(id=conv.task.id, reward=env.reward(conv.state), satisfied=sorted(env.satisfied(conv.state)),
                 gold=[g["name"] for g in conv.task.gold], calls=conv.state.calls, turns=conv.turns,
-                messages=conv.messages, ended=conv.ended, **conv.stats)
+                messages=conv.messages, ended=conv.ended,
+                **{k: v for k, v in conv.stats.items() if k != MEMORY})  # tokens, cost, seconds; not the rule user's memory
 
 # %% ../nbs/06_eval.ipynb #c1e23bb4
 def evaluate(env, ids:list, agent:Agent, user:User, out=None, **kw) -> list:
@@ -93,18 +95,41 @@ def summary_table(recs:list):
 # %% ../nbs/06_eval.ipynb #9946803b
 ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
         "tau-retail": lambda data: TauEnv("retail", data), "tau-airline": lambda data: TauEnv("airline", data)}
-AGENTS = {"oracle": TauOracleAgent,  # OracleAgent that also says a tau-bench task's expected outputs (none on ToolWOZ)
-           "silent": SilentAgent, "replay": ReplayAgent}
-USERS = {"script": ScriptUser}
+SCRIPTED = {"oracle": TauOracleAgent,  # OracleAgent that also says a tau-bench task's expected outputs (none on ToolWOZ)
+            "silent": SilentAgent, "replay": ReplayAgent}
+MODEL_AGENTS = {"react": ReActAgent, "fc": FCAgent}
+AGENTS = {**SCRIPTED, **MODEL_AGENTS}
+USERS = {**USER_KINDS, "tau-offline": TauOfflineUser, "tau-llm": TauLLMUser}
+MODEL_USERS = ("goal", "guide", "tau-llm")
 
-def make_agent(name:str, calls=None) -> Agent:
-    "The agent called `name`."
+def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
+               structured:bool=False) -> Agent:
+    "The agent called `name`: a scripted one, or a model agent (`react`, `fc`) on `backend` in `env`."
     if name not in AGENTS: raise DataError(f"unknown agent {name!r}; choose one of {', '.join(AGENTS)}")
     if name == "replay":
         if not calls: raise DataError("--agent replay needs --calls FILE (one JSON line per dialogue: {\"id\", \"calls\"})")
         if not Path(calls).is_file(): raise DataError(f"calls file {calls!r} does not exist")
         return ReplayAgent(calls)
+    if name == "react": return ReActAgent(backend, env, temperature=temperature, max_tokens=max_tokens, structured=structured)
+    if name == "fc":
+        if structured: raise DataError("--structured is for the ReAct agent; the function-calling agent already emits JSON tool calls")
+        return FCAgent(backend, env, temperature=temperature, max_tokens=max_tokens)
     return AGENTS[name]()
+
+def default_user(env_name:str, user_model=None) -> str:
+    "The user simulator when none is named: a model user if a user model is given, else one that needs no model."
+    tau = env_name.startswith("tau")
+    if user_model: return "tau-llm" if tau else "goal"
+    return "tau-offline" if tau else "rule"
+
+def make_eval_user(name:str, backend=None, temperature:float=0.0, seed:int=0) -> User:
+    "The user simulator called `name`; model users need `backend`."
+    if name not in USERS: raise DataError(f"unknown user {name!r}; choose one of {', '.join(USERS)}")
+    if name in MODEL_USERS:
+        if backend is None: raise DataError(f"the {name} user needs a model: give --user-model (or --model)")
+        return USERS[name](backend, temperature=temperature)
+    if name == "rule": return RuleUser(seed=seed)
+    return USERS[name]()
 
 def select_ids(env, split:str, limit=None, ids=None, agent=None) -> list:
     "The task ids to run: a split, narrowed to `ids` (comma-separated) or to the replayed dialogues, cut at `limit`."
@@ -123,28 +148,56 @@ def eval_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="josh_eval", description="Evaluate an agent on a split; the last line printed is the JSON summary.")
     p.add_argument("--env", default="toolwoz", choices=list(ENVS), help="environment")
     p.add_argument("--split", default="test", help="split to evaluate (toolwoz: test, full_test, val, train, josh_train; tau-retail: train, dev, test; tau-airline: test)")
-    p.add_argument("--agent", default="oracle", choices=list(AGENTS), help="agent")
-    p.add_argument("--user", default="script", choices=list(USERS), help="user simulator")
+    p.add_argument("--agent", default="oracle", choices=list(AGENTS), help="agent: scripted (oracle, silent, replay) or a model agent (react, fc)")
+    p.add_argument("--model", default="smollm2", help="model of a react/fc agent: smollm2 (offline default), hf:PATH_OR_HUB_ID or openai:MODEL")
+    p.add_argument("--base-url", help="for openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
+    p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model")
+    p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action (JSON schema)")
+    p.add_argument("--temperature", type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)")
+    p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
+    p.add_argument("--user", choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline / tau-llm)")
+    p.add_argument("--user-model", help="model of a goal/guide/tau-llm user (default: the agent's model)")
+    p.add_argument("--user-temperature", type=float, default=0.0, help="sampling temperature of a model user")
+    p.add_argument("--seed", type=int, default=0, help="seed of the rule user's wording and of sampling")
     p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
     p.add_argument("--calls", help="for --agent replay: JSON lines of recorded calls, one {\"id\", \"calls\"} per dialogue")
     p.add_argument("--limit", type=int, help="evaluate only the first N dialogues of the split")
     p.add_argument("--ids", help="comma-separated dialogue ids to evaluate")
     p.add_argument("--out", help="write one JSON line per conversation here, as each one ends")
-    p.add_argument("--max-messages", type=int, default=15, help="spoken messages before a conversation is stopped")
-    p.add_argument("--batch", type=int, default=32, help="conversations simulated together")
+    p.add_argument("--max-messages", type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)")
+    p.add_argument("--batch", type=int, default=32, help="conversations simulated together (their generations share each model call)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
+def eval_parts(a) -> tuple:
+    "Environment, agent and user of parsed `josh_eval` options; models are loaded only when needed."
+    env = ENVS[a.env](a.data)
+    user_name = a.user or default_user(a.env, a.user_model)
+    backend = None
+    if a.agent in MODEL_AGENTS or (user_name in MODEL_USERS and not a.user_model):
+        from josh_nb.backends import make_backend
+        kw = {"base_url": a.base_url} if a.model.startswith("openai:") and a.base_url else {}
+        if a.adapter: kw["adapter"] = a.adapter
+        backend = make_backend(a.model, **kw)
+    ub = backend
+    if user_name in MODEL_USERS and a.user_model and a.user_model != a.model:
+        from josh_nb.backends import make_backend
+        ub = make_backend(a.user_model)
+    agent = make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured)
+    user = make_eval_user(user_name, ub, a.user_temperature, a.seed)
+    return env, agent, user, user_name
+
 def josh_eval(argv=None):
-    "Evaluate an agent on a ToolWOZ split from the command line."
+    "Evaluate an agent on a split from the command line."
     a = eval_parser().parse_args(argv)
     try:
-        e = ENVS[a.env](a.data)
-        agent = make_agent(a.agent, a.calls)
+        if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
+        e, agent, user, user_name = eval_parts(a)
         todo = select_ids(e, a.split, a.limit, a.ids, agent)
     except DataError as err: sys.exit(f"josh_eval: error: {err}")
-    print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}, user={a.user}", file=sys.stderr)
-    recs = evaluate(e, todo, agent, USERS[a.user](), out=a.out, max_messages=a.max_messages,
+    model = f" ({a.model}{', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
+    print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
+    recs = evaluate(e, todo, agent, user, out=a.out, max_messages=a.max_messages,
                     batch_size=a.batch, progress=not a.quiet)
     print(summary_table(recs).to_string())
     print(json.dumps(summarize(r["reward"] for r in recs)))
