@@ -21,9 +21,8 @@ from __future__ import annotations
 import argparse, json, os, platform, sys, tempfile, time
 from pathlib import Path
 
-from josh_nb.eval import ENVS, select_ids
+from josh_nb.eval import ENVS, default_user, make_eval_user, select_ids
 from josh_nb.harvest import harvest, make_harvest_agent, read_trees, _model_kw
-from josh_nb.users import make_user
 
 DEFAULT_DATA = (Path(__file__).resolve().parent.parent/".."/"shared"/"data").resolve()
 
@@ -39,7 +38,7 @@ def run_mode(env, backend, args, ids, sequential:bool) -> dict:
     "One harvest in a fresh run directory; its timing and counts."
     cb = Counting(backend) if backend is not None else None
     agent = make_harvest_agent(args.agent, env, cb, args.temperature, args.max_tokens, args.structured)
-    user = make_user(args.user)
+    user = make_eval_user(args.user, backend, temperature=args.temperature, seed=args.seed)
     with tempfile.TemporaryDirectory() as d:
         t0, c0 = time.perf_counter(), time.process_time()
         harvest(env, agent, user, ids, Path(d)/"RUN", beam_size=args.beam_size, max_steps=args.max_steps,
@@ -66,7 +65,7 @@ def main(argv=None):
     p.add_argument("--model", default="smollm2")
     p.add_argument("--structured", action="store_true")
     p.add_argument("--max-tokens", type=int, default=64)
-    p.add_argument("--user", default="rule")
+    p.add_argument("--user", help="user simulator (default: rule on ToolWOZ, tau-offline on tau-bench)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=4, help="conversations side by side in the batched mode")
@@ -75,6 +74,7 @@ def main(argv=None):
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
+    args.user = args.user or default_user(args.env)
     env = ENVS[args.env](args.data)
     ids = select_ids(env, args.split, args.limit)
     backend = None
