@@ -13,10 +13,10 @@ from .toolwoz_env import ToolWOZEnv
 
 # %% auto #0
 __all__ = ['TOOLWOZ_ROLE', 'REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'DAYS', 'STRUCTURED_NOTE', 'FC_NOTE',
-           'Action', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent', 'SilentAgent', 'read_calls',
-           'ReplayAgent', 'agent_spec', 'api_lines', 'react_system', 'read_object', 'read_call', 'parse_react',
-           'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance', 'read_structured', 'read_tool_call',
-           'FCAgent', 'first_turn_rates']
+           'Action', 'as_json_text', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent',
+           'SilentAgent', 'read_calls', 'ReplayAgent', 'agent_spec', 'api_lines', 'react_system', 'read_object',
+           'read_call', 'parse_react', 'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance',
+           'read_structured', 'read_tool_call', 'FCAgent', 'first_turn_rates']
 
 # %% ../nbs/04_agents.ipynb #da1f021c
 @dataclass
@@ -36,13 +36,20 @@ class Action:
         if self.tool_calls: m["tool_calls"] = self.tool_calls
         return m
 
+def as_json_text(result) -> str:
+    "`result` as JSON text; a tool that already answers in JSON text (tau-bench's) passes through, not escaped twice."
+    if isinstance(result, str):
+        try: json.loads(result); return result
+        except json.JSONDecodeError: pass
+    return json.dumps(result)
+
 class Agent:
     "Base class: `act` maps a batch of conversations to one `Action` each."
     max_rounds = 3   # generations per turn (SPEC §4); None: no limit
     def act(self, convs:list) -> list: raise NotImplementedError
     def observe(self, conv:Conversation, result) -> dict:
         "The transcript message that carries an API `result` back to the agent (ReAct's `APIRETURN`)."
-        return {"role": "user", "content": "APIRETURN " + json.dumps(result)}
+        return {"role": "user", "content": "APIRETURN " + as_json_text(result)}
 
 # %% ../nbs/04_agents.ipynb #11f8dbb4
 def react_call(call:dict, plan:str="Call the API.") -> str:
@@ -410,7 +417,7 @@ class FCAgent(Agent):
     "A model that calls the APIs through native function calling; plain text is spoken to the user."
     def __init__(self, backend:Backend, env, temperature:float=0.0, max_tokens:int=256, seed=None):
         store_attr()
-        self.tools, self._sent = agent_spec(env)["tools"], {}
+        self.tools = agent_spec(env)["tools"]
 
     def system(self, task=None) -> str:
         "The system prompt: the environment's instructions and how to use the tools."
@@ -436,14 +443,10 @@ class FCAgent(Agent):
         for c, o in zip(convs, outs):
             a = self.read(o, sum(m.get("role") == "tool" for m in c.messages))
             _account(c, o, a); acts.append(a)
-            if a.tool_calls: self._sent[id(c)] = a.message
         return acts
 
     def observe(self, conv, result):
         "A `tool` message answering the last assistant message's tool call."
-        sent = self._sent.pop(id(conv), None)
-        if sent and conv.messages and conv.messages[-1].get("role") == "assistant" and "tool_calls" not in conv.messages[-1]:
-            conv.messages[-1] = sent   # a loop that appended only `content` gets the full message
         last = conv.messages[-1] if conv.messages else {}
         tc = (last.get("tool_calls") or [{}])[0]
         return {"role": "tool", "tool_call_id": tc.get("id", ""), "name": tc.get("function", {}).get("name", ""),

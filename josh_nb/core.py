@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #326e141a
 from __future__ import annotations
-import json, os
+import json, os, shutil, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir', 'resolve_data_dir',
-           'write_jsonl', 'read_jsonl', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion', 'Backend',
-           'FunctionBackend']
+           'write_jsonl', 'read_jsonl', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion',
+           'Backend', 'FunctionBackend']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -73,6 +73,19 @@ def read_jsonl(path) -> list:
     lines = txt.split("\n")
     if not txt.endswith("\n"): lines = lines[:-1]
     return [json.loads(l) for l in lines if l.strip()]
+
+# %% ../nbs/00_core.ipynb #1b5091db
+def fetch_url(url:str, dest) -> Path:
+    "Download `url` to `dest` (atomically: a `.part` file renamed when complete)."
+    dest = Path(dest); part = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r, open(part, "wb") as f: shutil.copyfileobj(r, f)
+    except (urllib.error.URLError, TimeoutError) as e:
+        part.unlink(missing_ok=True)
+        raise DataError(f"could not download {url} ({e}); check the connection, or copy the files into the data "
+                        "directory yourself and pass it with --data or $JOSH_NB_DATA") from e
+    part.replace(dest)
+    return dest
 
 # %% ../nbs/00_core.ipynb #b5a9c6a0
 def bootstrap_ci(x, stat=np.mean, n_boot:int=2000, seed:int=0, alpha:float=0.05) -> tuple:

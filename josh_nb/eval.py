@@ -28,7 +28,7 @@ def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
     while live and r < limit:
         nxt = []
         for c, a in zip(live, agent.act(live)):
-            c.messages.append({"role": "assistant", "content": a.content})
+            c.messages.append(a.message)
             if a.kind == "call":
                 c.messages.append(agent.observe(c, env.execute(c.state, a.call)))
                 nxt.append(c)

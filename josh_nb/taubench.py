@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_taubench.ipynb #3df31357
 from __future__ import annotations
-import argparse, ast, copy, datetime, difflib, json, math, operator, os, re, shutil, sys, tempfile, urllib.request
+import argparse, ast, copy, datetime, difflib, json, math, operator, os, re, sys, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.basics import patch
@@ -969,11 +969,7 @@ def parse_tool_py(text:str, where="tool file") -> dict:
     raise DataError(f"{where} has no get_info() returning the schema")
 
 # %% ../nbs/11_taubench.ipynb #4da11d58
-def _fetch(url, dest:Path):
-    "Download `url` to `dest`."
-    with urllib.request.urlopen(url, timeout=60) as r, open(dest, "wb") as f: shutil.copyfileobj(r, f)
-
-def download_tau(dest=None, domains=tuple(TAU_DOMAINS), fetch=_fetch) -> Path:
+def download_tau(dest=None, domains=tuple(TAU_DOMAINS), fetch=fetch_url) -> Path:
     "Fetch the public tau-bench domains into `dest/tau_bench/` (default: the cache), converted to JSON."
     dest = Path(dest or cache_dir())
     with tempfile.TemporaryDirectory() as tmp:

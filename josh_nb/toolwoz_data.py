@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_toolwoz_data.ipynb #d8b40089
 from __future__ import annotations
-import argparse, difflib, io, json, shutil, sys, tempfile, urllib.request, zipfile
+import argparse, difflib, io, json, sys, tempfile, zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -267,11 +267,7 @@ def install_multiwoz_zip(zpath, dest):
     return out
 
 # %% ../nbs/01_toolwoz_data.ipynb #3859dd90
-def _fetch(url, dest:Path):
-    "Download `url` to `dest`."
-    with urllib.request.urlopen(url, timeout=60) as r, open(dest, "wb") as f: shutil.copyfileobj(r, f)
-
-def download(dest=None, fetch=_fetch):
+def download(dest=None, fetch=fetch_url):
     "Fetch MultiWOZ 2.0 and the ToolWOZ API definitions into `dest` (default: the cache)."
     dest = Path(dest or cache_dir()); (dest/"toolwoz").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
