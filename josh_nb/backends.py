@@ -11,9 +11,9 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'HFBackend', 'tool_call_text',
-           'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'price_of', 'to_openai_messages', 'BackendError',
-           'OpenAIBackend', 'make_backend']
+__all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'HFBackend',
+           'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix', 'price_of',
+           'to_openai_messages', 'BackendError', 'OpenAIBackend', 'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -100,12 +100,14 @@ class HFBackend(Backend):
                  load_in_4bit=None,         # 4-bit NF4 (bitsandbytes); CUDA only
                  gguf_file=None,            # file name inside the `model` folder, to load a GGUF model
                  batch_size:int=8,          # rows per `generate` call
+                 prefix_cache:int=4,        # prompt prefixes whose KV cache is kept for reuse (0: none)
                  chat_template=None,        # override the tokenizer's chat template
                  name=None,                 # a short name for logs and `export_checkpoint`
                  **load_kw):                # more `from_pretrained` arguments
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         self.batch_size, self._grammars, self._compiler, self.adapter = batch_size, {}, None, None
+        self.prefix_cache, self._prefixes, self._prefix_key = prefix_cache, {}, None
         if isinstance(model, (str, Path)):
             path, self.device = str(model), device or _default_device()
             self.name = name or path
@@ -247,23 +249,29 @@ def _parse(self:HFBackend, text:str, tools) -> tuple:
 def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, processors=None) -> list:
     "Generate for one padded batch of prompt `texts`: [(text, prompt_tokens, completion_tokens)]."
     import torch
-    enc = self.tokenizer(texts, return_tensors="pt", padding=True, padding_side="left",
-                         add_special_tokens=False).to(self.device)
+    rows = [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    n_pre = self._reusable_prefix(rows)
+    width, pad = max(len(r) for r in rows) - n_pre, self.tokenizer.pad_token_id
+    # the shared prefix first, then each row's padding, then the rest of the row (plain left padding when n_pre == 0)
+    ids = [r[:n_pre] + [pad] * (width - len(r) + n_pre) + r[n_pre:] for r in rows]
+    mask = [[1] * n_pre + [0] * (width - len(r) + n_pre) + [1] * (len(r) - n_pre) for r in rows]
     eos = self._eos_ids()
     kw = dict(do_sample=False) if temperature == 0 else dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
     was_training = self.model.training
     self.model.eval()
     try:
         with torch.inference_mode():
-            out = self.model.generate(**enc, max_new_tokens=max_tokens, eos_token_id=eos,
-                                      pad_token_id=self.tokenizer.pad_token_id, logits_processor=processors, **kw)
+            if n_pre: kw["past_key_values"] = self._prefix_kv(rows[0][:n_pre], len(rows))
+            out = self.model.generate(input_ids=torch.tensor(ids, device=self.device),
+                                      attention_mask=torch.tensor(mask, device=self.device),
+                                      max_new_tokens=max_tokens, eos_token_id=eos, pad_token_id=pad,
+                                      logits_processor=processors, **kw)
     finally:
         if was_training: self.model.train()
-    new = out[:, enc["input_ids"].shape[1]:].tolist()
     res = []
-    for row, n_prompt in zip(new, enc["attention_mask"].sum(1).tolist()):
+    for row, r in zip(out[:, len(ids[0]):].tolist(), rows):
         n = next((i + 1 for i, t in enumerate(row) if t in eos), len(row))
-        res.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), n_prompt, n))
+        res.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), len(r), n))
     return res
 
 # %% ../nbs/03_backends.ipynb #f1d8ccff
@@ -285,6 +293,47 @@ def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int
             prose, calls = self._parse(text, tools) if schema is None else (text, [])
             out[i] = Completion(text=prose, tool_calls=calls, prompt_tokens=n_in, completion_tokens=n_out)
     return out
+
+# %% ../nbs/03_backends.ipynb #d8bba065
+MIN_PREFIX = 32  # tokens: a shorter shared prefix is not worth a cache
+
+def shared_prefix(rows:list) -> int:
+    "Length of the longest token prefix every row of `rows` starts with."
+    n = min(map(len, rows))
+    for i in range(n):
+        if any(r[i] != rows[0][i] for r in rows): return i
+    return n
+
+@patch
+def _reusable_prefix(self:HFBackend, rows:list) -> int:
+    "How many leading tokens of `rows` to serve from a prefix cache (0: none); every row keeps at least one token to feed."
+    if not self.prefix_cache: return 0
+    n = min(shared_prefix(rows), min(map(len, rows)) - 1)
+    return n if n >= MIN_PREFIX else 0
+
+@patch
+def _weights_key(self:HFBackend) -> tuple:
+    "Changes whenever the weights may have: the model object, its adapter, and torch's in-place version counters."
+    return (id(self.model), self.adapter, getattr(self, "_n_adapters", 0), sum(p._version for p in self.model.parameters()))
+
+@patch
+def _prefix_kv(self:HFBackend, prefix:list, batch:int):
+    "The KV cache of token ids `prefix`, repeated for `batch` rows; built on the longest kept prefix it extends."
+    import copy, torch
+    key = self._weights_key()
+    if key != self._prefix_key: self._prefixes, self._prefix_key = {}, key
+    prefix = tuple(prefix)
+    if prefix not in self._prefixes:
+        base = max((p for p in self._prefixes if prefix[:len(p)] == p), key=len, default=())
+        past = copy.deepcopy(self._prefixes[base]) if base else None
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([prefix[len(base):]], device=self.device), past_key_values=past, use_cache=True)
+        self._prefixes[prefix] = out.past_key_values
+    self._prefixes[prefix] = self._prefixes.pop(prefix)          # most recently used last
+    while len(self._prefixes) > self.prefix_cache: self._prefixes.pop(next(iter(self._prefixes)))
+    cache = copy.deepcopy(self._prefixes[prefix])
+    cache.batch_repeat_interleave(batch)
+    return cache
 
 # %% ../nbs/03_backends.ipynb #7c3a827d
 @patch
