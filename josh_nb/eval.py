@@ -58,6 +58,7 @@ def simulate(env, tasks:list, agent:Agent, user:User, max_messages:int=15, batch
         pending = list(convs)
         user_turn(pending, user)
         while pending:
+            bar.set_postfix(live=len(pending), messages=max(len(c.turns) for c in pending), refresh=True)
             for step in (lambda cs: agent_turn(env, cs, agent), lambda cs: user_turn(cs, user)):
                 step([c for c in pending if not _over_budget(c, max_messages)])
                 for c in [c for c in pending if _over_budget(c, max_messages)]:
