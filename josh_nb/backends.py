@@ -249,7 +249,7 @@ def _parse(self:HFBackend, text:str, tools) -> tuple:
 def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, processors=None) -> list:
     "Generate for one padded batch of prompt `texts`: [(text, prompt_tokens, completion_tokens)]."
     import torch
-    rows = [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    rows = self.tokenizer(texts, add_special_tokens=False)["input_ids"]   # one call for the batch
     n_pre = self._reusable_prefix(rows)
     width, pad = max(len(r) for r in rows) - n_pre, self.tokenizer.pad_token_id
     # the shared prefix first, then each row's padding, then the rest of the row (plain left padding when n_pre == 0)
