@@ -16,11 +16,13 @@ from .users import *
 from .taubench import TauEnv, TauOracleAgent, TauOfflineUser, TauLLMUser
 
 # %% auto #0
-__all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn', 'simulate', 'record',
-           'evaluate', 'summary_table', 'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'eval_parser',
-           'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
+__all__ = ['OUT_OF_ROUNDS', 'ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn',
+           'simulate', 'record', 'evaluate', 'summary_table', 'make_agent', 'default_user', 'make_eval_user',
+           'select_ids', 'eval_parser', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #5dddb66b
+OUT_OF_ROUNDS = "Error: Agent ran out of retries."
+
 def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
     "One agent turn on every live conversation of `convs`: API calls until the agent speaks or runs out of rounds."
     live, r = [c for c in convs if not c.done], 0
@@ -36,6 +38,9 @@ def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
                 c.say("agent", a.text)
                 if hasattr(env, "respond"): env.respond(c.state, a.text)  # environments that score what the agent says (tau-bench)
         live, r = nxt, r + 1
+    for c in live:  # out of rounds without a word to the user: a silent turn
+        c.messages.append({"role": "assistant", "content": OUT_OF_ROUNDS})
+        c.stats["silent_turns"] = c.stats.get("silent_turns", 0) + 1
 
 def user_turn(convs:list, user:User):
     "The user's next utterance in every live conversation of `convs`; `END_CONVERSATION` ends one."
@@ -47,7 +52,7 @@ def user_turn(convs:list, user:User):
 
 # %% ../nbs/06_eval.ipynb #e82ab705
 def _over_budget(c, max_messages):
-    if not c.done and len(c.turns) >= max_messages: c.done, c.ended = True, "message budget"
+    if not c.done and len(c.turns) + c.stats.get("silent_turns", 0) >= max_messages: c.done, c.ended = True, "message budget"
     return c.done
 
 def simulate(env, tasks:list, agent:Agent, user:User, max_messages:int=15, batch_size:int=32, progress=True):

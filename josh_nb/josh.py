@@ -10,12 +10,12 @@ from fastcore.basics import patch
 from .core import *
 from .agents import Action, Agent
 from .users import END, User
-from .eval import agent_turn, user_turn
+from .eval import OUT_OF_ROUNDS, agent_turn, user_turn
 
 # %% auto #0
-__all__ = ['OUT_OF_ROUNDS', 'ERROR_MARKS', 'JoshSim', 'derive_seed', 'CoinAgent', 'Node', 'Josh', 'trimmed_len', 'josh_start',
-           'josh_step', 'josh_run', 'node_messages', 'tree_paths', 'has_error', 'golden_path', 'sft_examples',
-           'juxtaposed', 'kto_examples', 'dpo_examples', 'datasets_from_trees', 'draw_tree', 'tree_stats', 'run_stats']
+__all__ = ['ERROR_MARKS', 'JoshSim', 'derive_seed', 'CoinAgent', 'Node', 'Josh', 'trimmed_len', 'josh_start', 'josh_step',
+           'josh_run', 'node_messages', 'tree_paths', 'has_error', 'golden_path', 'sft_examples', 'juxtaposed',
+           'kto_examples', 'dpo_examples', 'datasets_from_trees', 'draw_tree', 'tree_stats', 'run_stats']
 
 # %% ../nbs/07_josh.ipynb #30086679
 class _Watched:
@@ -171,8 +171,6 @@ def expand(self:Josh) -> bool:
     return True
 
 # %% ../nbs/07_josh.ipynb #317ef3eb
-OUT_OF_ROUNDS = "Error: Agent ran out of retries."
-
 def trimmed_len(messages:list) -> int:
     "Length of `messages` without its trailing user messages (a path ends with the agent's turn)."
     n = len(messages)
@@ -210,7 +208,7 @@ def _agent_phase(searches:list, sequential:bool=False):
             l.conv.seed = derive_seed(s.seed, l.id, s.steps, "agent")
             l.until, l._rewarded_now = s.steps, False
             l.turn_starts.append(len(l.conv.messages))
-            l._before = (_usage(l.conv), sum(t["role"] == "agent" for t in l.conv.turns), len(l.conv.messages))
+            l._before = (_usage(l.conv), len(l.conv.messages))
             owner[id(l.conv.state)] = (s, l); leaves.append(l)
     def on_call(state):
         s, l = owner[id(state)]
@@ -222,9 +220,7 @@ def _agent_phase(searches:list, sequential:bool=False):
     sim = searches[0].sim if searches else None
     for g in _groups(leaves, sequential): sim.agent_turn([l.conv for l in g], on_call)
     for s, l in owner.values():
-        u0, spoke0, m0 = l._before
-        if sum(t["role"] == "agent" for t in l.conv.turns) == spoke0 and not l.conv.done:
-            l.conv.messages.append({"role": "assistant", "content": OUT_OF_ROUNDS})
+        u0, m0 = l._before
         for k, v in _usage(l.conv).items(): s.usage[k] += v - u0[k]
         s.usage["generations"] += sum(m["role"] == "assistant" and m["content"] != OUT_OF_ROUNDS for m in l.conv.messages[m0:])
 

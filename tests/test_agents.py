@@ -7,7 +7,7 @@ from josh_nb.toolwoz_data import ToolWOZData
 from josh_nb.toolwoz_env import ToolWOZEnv
 from josh_nb.agents import (Action, ReActAgent, FCAgent, parse_react, read_structured, action_schema, strict_schema,
                             sample_instance, react_call, react_speak, NO_ACTION, EMPTY_SPEAK)
-from josh_nb.eval import agent_turn
+from josh_nb.eval import OUT_OF_ROUNDS, agent_turn
 
 N = 500
 
@@ -104,6 +104,7 @@ def check_react_transcripts(env, convs, labels):
         ms, calls = c.messages, 0
         for i, m in enumerate(ms):
             if m["role"] != "assistant": continue
+            if m["content"] == OUT_OF_ROUNDS: assert ms[i - 1]["content"].startswith("APIRETURN "); continue  # a silent turn
             label, nxt = labels[m["content"]], ms[i + 1]["content"]
             if label == "speak": assert not nxt.startswith("APIRETURN"), (m, nxt); continue
             calls += 1
@@ -298,7 +299,8 @@ def test_agents_work_on_taubench(shared_data):
     tid = next(iter(env.data.tasks))
     conv = Conversation(env.data[tid], env.reset(tid), [{"role": "user", "content": "Hi"}])
     agent_turn(env, [conv], agent)
-    assert conv.messages[2]["content"].startswith("APIRETURN") and len(conv.messages) == 7   # 3 rounds of call + result
+    assert conv.messages[2]["content"].startswith("APIRETURN") and len(conv.messages) == 8   # 3 rounds of call + result
+    assert conv.messages[-1]["content"] == OUT_OF_ROUNDS and conv.stats["silent_turns"] == 1
     rng = random.Random(8)
     for _ in range(100):
         a = read_structured(json.dumps(sample_instance(agent.schema, rng)))

@@ -4,6 +4,7 @@ import pytest
 from josh_nb.agents import Action, Agent
 from josh_nb.users import END, User, ScriptUser
 from josh_nb.toolwoz_env import ToolWOZEnv, oracle_state
+from josh_nb.eval import OUT_OF_ROUNDS
 from josh_nb.josh import *
 
 @pytest.fixture(scope="module")
