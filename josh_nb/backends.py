@@ -5,6 +5,7 @@
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
 import importlib.util, json, os, random, re, shutil, sys, time, warnings
+import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 from fastcore.basics import patch
 from pathlib import Path
@@ -12,8 +13,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'HFBackend',
-           'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix', 'price_of',
-           'to_openai_messages', 'BackendError', 'OpenAIBackend', 'make_backend']
+           'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix', 'KVStore',
+           'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend', 'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -100,14 +101,14 @@ class HFBackend(Backend):
                  load_in_4bit=None,         # 4-bit NF4 (bitsandbytes); CUDA only
                  gguf_file=None,            # file name inside the `model` folder, to load a GGUF model
                  batch_size:int=8,          # rows per `generate` call
-                 prefix_cache:int=4,        # prompt prefixes whose KV cache is kept for reuse (0: none)
+                 kv_cache_mb:int=4096,      # MiB of past keys/values kept for reuse across calls (0: none)
                  chat_template=None,        # override the tokenizer's chat template
                  name=None,                 # a short name for logs and `export_checkpoint`
                  **load_kw):                # more `from_pretrained` arguments
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         self.batch_size, self._grammars, self._compiler, self.adapter = batch_size, {}, None, None
-        self.prefix_cache, self._prefixes, self._prefix_key = prefix_cache, {}, None
+        self.kv_cache_mb, self._kv = kv_cache_mb, None
         if isinstance(model, (str, Path)):
             path, self.device = str(model), device or _default_device()
             self.name = name or path
@@ -250,29 +251,34 @@ def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, pro
     "Generate for one padded batch of prompt `texts`: [(text, prompt_tokens, completion_tokens)]."
     import torch
     rows = self.tokenizer(texts, add_special_tokens=False)["input_ids"]   # one call for the batch
-    n_pre = self._reusable_prefix(rows)
-    width, pad = max(len(r) for r in rows) - n_pre, self.tokenizer.pad_token_id
-    # the shared prefix first, then each row's padding, then the rest of the row (plain left padding when n_pre == 0)
-    ids = [r[:n_pre] + [pad] * (width - len(r) + n_pre) + r[n_pre:] for r in rows]
-    mask = [[1] * n_pre + [0] * (width - len(r) + n_pre) + [1] * (len(r) - n_pre) for r in rows]
-    eos = self._eos_ids()
+    pad, eos, store = self.tokenizer.pad_token_id, self._eos_ids(), self._kv_store()
     kw = dict(do_sample=False) if temperature == 0 else dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
     was_training = self.model.training
     self.model.eval()
     try:
         with torch.inference_mode():
-            if n_pre: kw["past_key_values"] = self._prefix_kv(rows[0][:n_pre], len(rows))
+            parts = [(0, None)] * len(rows)    # per row: (tokens whose past is reused, the kept sequence they come from)
+            if store is not None:
+                self._keep_shared(rows, store)
+                parts = [(n, s) if n >= MIN_PREFIX else (0, None) for n, s in (store.lookup(r[:-1]) for r in rows)]
+            L = max(n for n, _ in parts)
+            rest = [r[n:] for r, (n, _) in zip(rows, parts)]
+            W = max(map(len, rest))
+            # a row: padding, its reused past, padding, the rest of the row (plain left padding when nothing is reused)
+            ids = [[pad] * (L - n) + r[:n] + [pad] * (W - len(t)) + t for r, (n, _), t in zip(rows, parts, rest)]
+            mask = [[0] * (L - n) + [1] * n + [0] * (W - len(t)) + [1] * len(t) for (n, _), t in zip(parts, rest)]
+            if L:
+                for s in {s for _, s in parts if s}: store.touch(s)
+                kw["past_key_values"] = self._past(parts, L)
             out = self.model.generate(input_ids=torch.tensor(ids, device=self.device),
                                       attention_mask=torch.tensor(mask, device=self.device),
                                       max_new_tokens=max_tokens, eos_token_id=eos, pad_token_id=pad,
-                                      logits_processor=processors, **kw)
+                                      logits_processor=processors, return_dict_in_generate=True, **kw)
+            gen = [(next((i + 1 for i, t in enumerate(g) if t in eos), len(g)), g) for g in out.sequences[:, L + W:].tolist()]
+            if store is not None: self._keep_rows(store, rows, mask, gen, out.past_key_values)
     finally:
         if was_training: self.model.train()
-    res = []
-    for row, r in zip(out[:, len(ids[0]):].tolist(), rows):
-        n = next((i + 1 for i, t in enumerate(row) if t in eos), len(row))
-        res.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), len(r), n))
-    return res
+    return [(self.tokenizer.decode(g[:n], skip_special_tokens=True), len(r), n) for (n, g), r in zip(gen, rows)]
 
 # %% ../nbs/03_backends.ipynb #f1d8ccff
 @patch
@@ -295,7 +301,7 @@ def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int
     return out
 
 # %% ../nbs/03_backends.ipynb #d8bba065
-MIN_PREFIX = 32  # tokens: a shorter shared prefix is not worth a cache
+MIN_PREFIX = 32  # tokens: a shorter reusable prefix is not worth the copying
 
 def shared_prefix(rows:list) -> int:
     "Length of the longest token prefix every row of `rows` starts with."
@@ -304,36 +310,96 @@ def shared_prefix(rows:list) -> int:
         if any(r[i] != rows[0][i] for r in rows): return i
     return n
 
-@patch
-def _reusable_prefix(self:HFBackend, rows:list) -> int:
-    "How many leading tokens of `rows` to serve from a prefix cache (0: none); every row keeps at least one token to feed."
-    if not self.prefix_cache: return 0
-    n = min(shared_prefix(rows), min(map(len, rows)) - 1)
-    return n if n >= MIN_PREFIX else 0
+def _kv_bytes(layers:list) -> int: return sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in layers)
 
+class KVStore:
+    "The past keys/values of recent token sequences, least recently used dropped beyond `max_bytes`."
+    def __init__(self, max_bytes:int):
+        self.max_bytes, self.nbytes, self.key = max_bytes, 0, None
+        self.entries = {}   # token tuple -> [(keys, values) per layer], each (heads, tokens, head_dim)
+
+    def __len__(self): return len(self.entries)
+    def __repr__(self): return f"KVStore({len(self)} sequences, {self.nbytes/2**20:.0f} of {self.max_bytes/2**20:.0f} MiB)"
+
+    def clear(self): self.entries, self.nbytes = {}, 0
+
+    def lookup(self, row:list) -> tuple:
+        "(n, seq): the kept sequence `seq` sharing the longest token prefix with `row`, and that prefix's length `n`."
+        r, best = np.asarray(row), (0, None)
+        for seq in self.entries:
+            m = min(len(seq), len(r))
+            if m <= best[0]: continue
+            diff = np.flatnonzero(np.asarray(seq[:m]) != r[:m])
+            n = int(diff[0]) if len(diff) else m
+            if n > best[0]: best = (n, seq)
+        return best
+
+    def put(self, seq:tuple, layers:list):
+        "Keep `layers` as the past of `seq`; drop the kept sequences it extends, then the least recently used."
+        for s in [s for s in self.entries if len(s) <= len(seq) and seq[:len(s)] == s]: self._drop(s)
+        self.entries[seq] = layers; self.nbytes += _kv_bytes(layers)
+        while len(self.entries) > 1 and self.nbytes > self.max_bytes: self._drop(next(iter(self.entries)))
+
+    def touch(self, seq:tuple): self.entries[seq] = self.entries.pop(seq)   # most recently used last
+    def _drop(self, seq): self.nbytes -= _kv_bytes(self.entries.pop(seq))
+
+# %% ../nbs/03_backends.ipynb #a6ba1059
 @patch
 def _weights_key(self:HFBackend) -> tuple:
     "Changes whenever the weights may have: the model object, its adapter, and torch's in-place version counters."
     return (id(self.model), self.adapter, getattr(self, "_n_adapters", 0), sum(p._version for p in self.model.parameters()))
 
 @patch
-def _prefix_kv(self:HFBackend, prefix:list, batch:int):
-    "The KV cache of token ids `prefix`, repeated for `batch` rows; built on the longest kept prefix it extends."
-    import copy, torch
+def _kv_store(self:HFBackend):
+    "The backend's `KVStore`, emptied whenever the weights may have changed; None when reuse is off."
+    if not self.kv_cache_mb: return None
+    if self._kv is None or self._kv.max_bytes != self.kv_cache_mb * 2**20: self._kv = KVStore(int(self.kv_cache_mb * 2**20))
     key = self._weights_key()
-    if key != self._prefix_key: self._prefixes, self._prefix_key = {}, key
-    prefix = tuple(prefix)
-    if prefix not in self._prefixes:
-        base = max((p for p in self._prefixes if prefix[:len(p)] == p), key=len, default=())
-        past = copy.deepcopy(self._prefixes[base]) if base else None
-        with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([prefix[len(base):]], device=self.device), past_key_values=past, use_cache=True)
-        self._prefixes[prefix] = out.past_key_values
-    self._prefixes[prefix] = self._prefixes.pop(prefix)          # most recently used last
-    while len(self._prefixes) > self.prefix_cache: self._prefixes.pop(next(iter(self._prefixes)))
-    cache = copy.deepcopy(self._prefixes[prefix])
-    cache.batch_repeat_interleave(batch)
-    return cache
+    if self._kv.key != key: self._kv.clear(); self._kv.key = key
+    return self._kv
+
+@patch
+def _past(self:HFBackend, parts:list, width:int):
+    "A `DynamicCache` `width` positions long; row i holds the past of the first `n` tokens of kept `seq`, right-aligned."
+    from transformers import DynamicCache
+    ents = self._kv.entries
+    ref = next(ents[s] for n, s in parts if n)
+    layers = []
+    for l, (k0, v0) in enumerate(ref):
+        K = k0.new_zeros((len(parts), k0.shape[0], width, k0.shape[2]))
+        V = v0.new_zeros((len(parts), v0.shape[0], width, v0.shape[2]))
+        for i, (n, s) in enumerate(parts):
+            if n: K[i, :, width - n:], V[i, :, width - n:] = ents[s][l][0][:, :n], ents[s][l][1][:, :n]
+        layers.append((K, V))
+    return DynamicCache(layers, config=self.model.config)
+
+@patch
+def _keep_shared(self:HFBackend, rows:list, store:KVStore):
+    "Make sure `store` holds the past of the prefix all `rows` share, computed once (on the longest kept part)."
+    import torch
+    s = min(shared_prefix(rows), min(map(len, rows)) - 1)
+    if s < MIN_PREFIX: return
+    pre = rows[0][:s]
+    n, seq = store.lookup(pre)
+    if n >= s: return
+    if n < MIN_PREFIX: n = 0
+    past = self._past([(n, seq)], n) if n else None
+    out = self.model(input_ids=torch.tensor([pre[n:]], device=self.device), past_key_values=past, use_cache=True)
+    store.put(tuple(pre), [(l.keys[0], l.values[0]) for l in out.past_key_values.layers])
+
+@patch
+def _keep_rows(self:HFBackend, store:KVStore, rows:list, mask:list, gen:list, cache):
+    "Keep each row's past (its prompt and the tokens it generated and fed back) from a finished `generate`."
+    import torch
+    if any(type(l).__name__ != "DynamicLayer" for l in cache.layers):   # sliding-window or quantised caches: no reuse
+        warnings.warn(f"{self.name}: its KV cache is not a plain DynamicCache; reuse across calls is off")
+        self.kv_cache_mb = 0; return
+    P = len(mask[0])
+    for i, (r, (n, _)) in enumerate(zip(rows, gen)):
+        fed = max(n - 1, 0)    # the last generated token was never fed to the model
+        pos = torch.tensor([p for p, m in enumerate(mask[i]) if m] + list(range(P, P + fed)), device=self.device)
+        seq = tuple(r) + tuple(gen[i][1][:fed])
+        store.put(seq, [(l.keys[i].index_select(1, pos), l.values[i].index_select(1, pos)) for l in cache.layers])
 
 # %% ../nbs/03_backends.ipynb #7c3a827d
 @patch
