@@ -10,8 +10,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'RECIPES', 'FORMATS', 'recipe', 'load_rows', 'label_counts', 'demo_datasets', 'for_template',
-           'assistant_masks', 'sft_rows', 'model_path', 'load_base', 'lora_config', 'make_trainer', 'read_log',
-           'plot_log', 'model_card', 'train', 'train_parser', 'josh_train']
+           'assistant_masks', 'sft_rows', 'model_path', 'load_base', 'lora_config', 'warmup_steps', 'make_trainer',
+           'read_log', 'plot_log', 'model_card', 'train', 'train_parser', 'josh_train']
 
 # %% ../nbs/09_train.ipynb #c803feeb
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -200,6 +200,13 @@ def _train_log_callback(path:Path):
             write_jsonl(path, {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}})
     return JsonlLog()
 
+def warmup_steps(rc:dict, n_rows:int) -> int:
+    "Warm-up steps for `n_rows` rows under recipe `rc`: a ratio is a share of the optimizer steps, rounded down."
+    if rc["warmup"] >= 1: return int(rc["warmup"])
+    per_epoch = max(math.ceil(math.ceil(n_rows / rc["batch_size"]) / rc["grad_accum"]), 1)
+    total = rc["max_steps"] if rc["max_steps"] > 0 else math.ceil(rc["epochs"] * per_epoch)
+    return int(rc["warmup"] * total)
+
 def make_trainer(algo:str, model, tokenizer, rows:list, out, rc:dict, callbacks=None, quiet:bool=False):
     "A TRL trainer for `algo` on `rows` (already `for_template`-ed) with recipe `rc`, LoRA on `model`, writing to `out`."
     import torch
@@ -209,7 +216,7 @@ def make_trainer(algo:str, model, tokenizer, rows:list, out, rc:dict, callbacks=
     quantized = bool(getattr(model, "is_loaded_in_4bit", False))
     bf16 = cuda and _cuda_dtype() == torch.bfloat16
     common = dict(output_dir=str(out), num_train_epochs=rc["epochs"], max_steps=rc["max_steps"], learning_rate=rc["lr"],
-                  lr_scheduler_type=rc["scheduler"], warmup_steps=rc["warmup"], per_device_train_batch_size=rc["batch_size"],
+                  lr_scheduler_type=rc["scheduler"], warmup_steps=warmup_steps(rc, len(rows)), per_device_train_batch_size=rc["batch_size"],
                   gradient_accumulation_steps=rc["grad_accum"], max_length=rc["max_length"], seed=rc["seed"],
                   logging_steps=1, save_strategy="steps", save_steps=rc["save_steps"], save_total_limit=2,
                   report_to="none", disable_tqdm=quiet, bf16=bf16, fp16=cuda and not bf16,

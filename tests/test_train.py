@@ -163,3 +163,13 @@ def test_continue_from_an_adapter(tiny, run, kto, tmp_path):
     _check_saved(out, res)
     assert res["adapter_init"] == str(kto[0])
     assert not (out/"ref").exists()   # only the trained adapter is saved, not TRL's frozen reference copy
+
+def test_recipe_warmup_leaves_a_short_run_training(tiny, run, tmp_path):
+    "The paper's recipe (10% warm-up, lr 5e-7) on a harvest of a few rows: its first step already moves the adapter."
+    from safetensors.torch import load_file
+    res = train(run, "kto", model=tiny, out=tmp_path/"a", lora_r=8, max_length=256, quiet=True)
+    assert res["recipe"]["warmup"] == 0.1 and res["recipe"]["lr"] == 5e-7 and res["metrics"]["steps"] <= 9
+    log = read_log(tmp_path/"a")
+    assert log[0]["learning_rate"] > 0, log[0]
+    b = [t for k, t in load_file(str(tmp_path/"a"/"adapter_model.safetensors")).items() if "lora_B" in k]
+    assert b and all(t.abs().max() > 0 for t in b)   # LoRA B starts at zero: non-zero means the step trained
