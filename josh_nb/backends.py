@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
-import importlib.util, json, os, random, re, shutil, sys, time, warnings
+import functools, importlib.util, json, os, random, re, shutil, sys, time, warnings
 import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 from fastcore.basics import patch
@@ -14,7 +14,8 @@ from .core import *
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'HFBackend',
            'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix', 'KVStore',
-           'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend', 'make_backend']
+           'growing_layer', 'growing_cache', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
+           'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -269,7 +270,8 @@ def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, pro
             mask = [[0] * (L - n) + [1] * n + [0] * (W - len(t)) + [1] * len(t) for (n, _), t in zip(parts, rest)]
             if L:
                 for s in {s for _, s in parts if s}: store.touch(s)
-                kw["past_key_values"] = self._past(parts, L)
+                kw["past_key_values"] = self._past(parts, L, room=W + max_tokens)
+            else: kw["past_key_values"] = growing_cache(self.model.config, room=W + max_tokens)
             out = self.model.generate(input_ids=torch.tensor(ids, device=self.device),
                                       attention_mask=torch.tensor(mask, device=self.device),
                                       max_new_tokens=max_tokens, eos_token_id=eos, pad_token_id=pad,
@@ -343,6 +345,59 @@ class KVStore:
     def touch(self, seq:tuple): self.entries[seq] = self.entries.pop(seq)   # most recently used last
     def _drop(self, seq): self.nbytes -= _kv_bytes(self.entries.pop(seq))
 
+@functools.cache
+def growing_layer():
+    "The `GrowingLayer` class; made on first use, so that importing josh_nb does not import torch and transformers."
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        "A `DynamicLayer` that writes each new token's keys/values into room kept free, instead of copying the whole cache."
+        def __init__(self, room:int=256):
+            super().__init__(); self.room, self.n, self._buf = room, 0, None
+
+        @classmethod
+        def holding(cls, K, V, n:int):
+            "A layer whose first `n` positions are those of buffers `K`, `V` (batch, heads, capacity, head_dim)."
+            l = cls(room=K.shape[-2] - n); l.lazy_initialization(K, V)
+            l._buf, l.n = (K, V), n
+            l.keys, l.values = K[..., :n, :], V[..., :n, :]
+            return l
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized: self.lazy_initialization(key_states, value_states)
+            if not self._holds_keys():   # first update, or `keys` replaced (reset, crop, batch selection): adopt them
+                self.n = self.keys.shape[-2] if self.keys is not None and self.keys.dim() == 4 else 0
+                self._buf = (self.keys, self.values) if self.n else None
+            n0, n = self.n, self.n + key_states.shape[-2]
+            if self._buf is None or n > self._buf[0].shape[-2]:   # out of room: a new buffer, `room` (or n0) larger
+                cap = n + max(self.room, n0)
+                self._buf = (self._moved(key_states, self.keys, n0, cap), self._moved(value_states, self.values, n0, cap))
+            K, V = self._buf
+            K[..., n0:n, :], V[..., n0:n, :] = key_states, value_states
+            self.n, self.keys, self.values = n, K[..., :n, :], V[..., :n, :]
+            return self.keys, self.values
+
+        def _holds_keys(self) -> bool:
+            "Is `keys` still the view of our buffer we last gave out?"
+            return self._buf is not None and self.keys is not None and self.keys.data_ptr() == self._buf[0].data_ptr() \
+                   and self.keys.shape[-2] == self.n and self.keys.shape[0] == self._buf[0].shape[0]
+
+        @staticmethod
+        def _moved(x, old, n0:int, cap:int):
+            "A buffer shaped like `x` with `cap` positions, holding the first `n0` of `old`."
+            buf = x.new_empty(x.shape[:2] + (cap, x.shape[-1]))
+            if n0: buf[..., :n0, :] = old[..., :n0, :]
+            return buf
+
+    return GrowingLayer
+
+def growing_cache(config, room:int):
+    "An empty `DynamicCache` for a model with `config` whose plain layers are `GrowingLayer`s with `room` free positions."
+    from transformers import DynamicCache, DynamicLayer
+    c = DynamicCache(config=config)
+    c.layers = [growing_layer()(room) if type(l) is DynamicLayer else l for l in c.layers]
+    return c
+
 # %% ../nbs/03_backends.ipynb #a6ba1059
 @patch
 def _weights_key(self:HFBackend) -> tuple:
@@ -359,19 +414,23 @@ def _kv_store(self:HFBackend):
     return self._kv
 
 @patch
-def _past(self:HFBackend, parts:list, width:int):
-    "A `DynamicCache` `width` positions long; row i holds the past of the first `n` tokens of kept `seq`, right-aligned."
-    from transformers import DynamicCache
+def _past(self:HFBackend, parts:list, width:int, room:int=0):
+    "A cache `width` positions long (and `room` free); row i holds the past of the first `n` tokens of kept `seq`, right-aligned."
+    from transformers import DynamicCache, DynamicLayer
     ents = self._kv.entries
     ref = next(ents[s] for n, s in parts if n)
     layers = []
     for l, (k0, v0) in enumerate(ref):
-        K = k0.new_zeros((len(parts), k0.shape[0], width, k0.shape[2]))
-        V = v0.new_zeros((len(parts), v0.shape[0], width, v0.shape[2]))
+        K = k0.new_zeros((len(parts), k0.shape[0], width + room, k0.shape[2]))
+        V = v0.new_zeros((len(parts), v0.shape[0], width + room, v0.shape[2]))
         for i, (n, s) in enumerate(parts):
-            if n: K[i, :, width - n:], V[i, :, width - n:] = ents[s][l][0][:, :n], ents[s][l][1][:, :n]
-        layers.append((K, V))
-    return DynamicCache(layers, config=self.model.config)
+            if n: K[i, :, width - n:width], V[i, :, width - n:width] = ents[s][l][0][:, :n], ents[s][l][1][:, :n]
+        layers.append(growing_layer().holding(K, V, width))
+    c = DynamicCache(config=self.model.config)
+    if len(c.layers) != len(layers) or any(type(l) is not DynamicLayer for l in c.layers):
+        raise ValueError(f"{self.name}: past reuse needs a plain DynamicCache")
+    c.layers = layers
+    return c
 
 @patch
 def _keep_shared(self:HFBackend, rows:list, store:KVStore):
@@ -383,7 +442,7 @@ def _keep_shared(self:HFBackend, rows:list, store:KVStore):
     n, seq = store.lookup(pre)
     if n >= s: return
     if n < MIN_PREFIX: n = 0
-    past = self._past([(n, seq)], n) if n else None
+    past = self._past([(n, seq)], n, room=s - n) if n else None   # exactly the room the rest takes: nothing kept spare
     out = self.model(input_ids=torch.tensor([pre[n:]], device=self.device), past_key_values=past, use_cache=True)
     store.put(tuple(pre), [(l.keys[0], l.values[0]) for l in out.past_key_values.layers])
 
@@ -391,7 +450,8 @@ def _keep_shared(self:HFBackend, rows:list, store:KVStore):
 def _keep_rows(self:HFBackend, store:KVStore, rows:list, mask:list, gen:list, cache):
     "Keep each row's past (its prompt and the tokens it generated and fed back) from a finished `generate`."
     import torch
-    if any(type(l).__name__ != "DynamicLayer" for l in cache.layers):   # sliding-window or quantised caches: no reuse
+    from transformers import DynamicLayer
+    if any(type(l) not in (DynamicLayer, growing_layer()) for l in cache.layers):   # sliding-window or quantised: no reuse
         warnings.warn(f"{self.name}: its KV cache is not a plain DynamicCache; reuse across calls is off")
         self.kv_cache_mb = 0; return
     P = len(mask[0])
