@@ -14,8 +14,8 @@ from .core import *
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'HFBackend',
            'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix', 'KVStore',
-           'growing_layer', 'growing_cache', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
-           'make_backend']
+           'growing_layer', 'growing_cache', 'plain_cache', 'price_of', 'to_openai_messages', 'BackendError',
+           'OpenAIBackend', 'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -391,12 +391,17 @@ def growing_layer():
 
     return GrowingLayer
 
-def growing_cache(config, room:int):
-    "An empty `DynamicCache` for a model with `config` whose plain layers are `GrowingLayer`s with `room` free positions."
+def growing_cache(config, room:int, layers:list=None):
+    "A `DynamicCache` for a model with `config`: the given `layers`, else `GrowingLayer`s with `room` free in place of its plain ones."
     from transformers import DynamicCache, DynamicLayer
     c = DynamicCache(config=config)
-    c.layers = [growing_layer()(room) if type(l) is DynamicLayer else l for l in c.layers]
+    c.layers = layers or [growing_layer()(room) if type(l) is DynamicLayer else l for l in c.layers]
     return c
+
+def plain_cache(config) -> bool:
+    "Does a model with `config` keep a plain `DynamicCache` (every layer full attention), whose past can be reused?"
+    from transformers import DynamicCache, DynamicLayer
+    return all(type(l) is DynamicLayer for l in DynamicCache(config=config).layers)
 
 # %% ../nbs/03_backends.ipynb #a6ba1059
 @patch
@@ -408,7 +413,11 @@ def _weights_key(self:HFBackend) -> tuple:
 def _kv_store(self:HFBackend):
     "The backend's `KVStore`, emptied whenever the weights may have changed; None when reuse is off."
     if not self.kv_cache_mb: return None
-    if self._kv is None or self._kv.max_bytes != self.kv_cache_mb * 2**20: self._kv = KVStore(int(self.kv_cache_mb * 2**20))
+    if self._kv is None or self._kv.max_bytes != self.kv_cache_mb * 2**20:
+        if not plain_cache(self.model.config):   # sliding-window layers keep only their window: nothing to reuse
+            warnings.warn(f"{self.name}: its KV cache is not a plain DynamicCache; reuse across calls is off")
+            self.kv_cache_mb = 0; return None
+        self._kv = KVStore(int(self.kv_cache_mb * 2**20))
     key = self._weights_key()
     if self._kv.key != key: self._kv.clear(); self._kv.key = key
     return self._kv
@@ -416,21 +425,17 @@ def _kv_store(self:HFBackend):
 @patch
 def _past(self:HFBackend, parts:list, width:int, room:int=0):
     "A cache `width` positions long (and `room` free); row i holds the past of the first `n` tokens of kept `seq`, right-aligned."
-    from transformers import DynamicCache, DynamicLayer
     ents = self._kv.entries
     ref = next(ents[s] for n, s in parts if n)
     layers = []
     for l, (k0, v0) in enumerate(ref):
-        K = k0.new_zeros((len(parts), k0.shape[0], width + room, k0.shape[2]))
-        V = v0.new_zeros((len(parts), v0.shape[0], width + room, v0.shape[2]))
+        K = k0.new_empty((len(parts), k0.shape[0], width + room, k0.shape[2]))
+        V = v0.new_empty((len(parts), v0.shape[0], width + room, v0.shape[2]))
+        K[..., :width, :], V[..., :width, :] = 0, 0   # masked padding: zeros, never garbage (NaN would leak); the room is written first
         for i, (n, s) in enumerate(parts):
             if n: K[i, :, width - n:width], V[i, :, width - n:width] = ents[s][l][0][:, :n], ents[s][l][1][:, :n]
         layers.append(growing_layer().holding(K, V, width))
-    c = DynamicCache(config=self.model.config)
-    if len(c.layers) != len(layers) or any(type(l) is not DynamicLayer for l in c.layers):
-        raise ValueError(f"{self.name}: past reuse needs a plain DynamicCache")
-    c.layers = layers
-    return c
+    return growing_cache(self.model.config, room, layers)
 
 @patch
 def _keep_shared(self:HFBackend, rows:list, store:KVStore):
@@ -450,10 +455,6 @@ def _keep_shared(self:HFBackend, rows:list, store:KVStore):
 def _keep_rows(self:HFBackend, store:KVStore, rows:list, mask:list, gen:list, cache):
     "Keep each row's past (its prompt and the tokens it generated and fed back) from a finished `generate`."
     import torch
-    from transformers import DynamicLayer
-    if any(type(l) not in (DynamicLayer, growing_layer()) for l in cache.layers):   # sliding-window or quantised: no reuse
-        warnings.warn(f"{self.name}: its KV cache is not a plain DynamicCache; reuse across calls is off")
-        self.kv_cache_mb = 0; return
     P = len(mask[0])
     for i, (r, (n, _)) in enumerate(zip(rows, gen)):
         fed = max(n - 1, 0)    # the last generated token was never fed to the model
