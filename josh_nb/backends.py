@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
-import functools, importlib.util, json, os, random, re, shutil, sys, time, warnings
+import contextvars, functools, importlib.util, json, os, random, re, shutil, sys, time, warnings
 import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 from fastcore.basics import patch
@@ -12,10 +12,11 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'HFBackend',
-           'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix', 'KVStore',
-           'growing_layer', 'growing_cache', 'plain_cache', 'price_of', 'to_openai_messages', 'BackendError',
-           'OpenAIBackend', 'make_backend']
+__all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint',
+           'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix',
+           'KVStore', 'growing_layer', 'growing_cache', 'plain_cache', 'shared_prefix_attention',
+           'use_shared_prefix_attention', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
+           'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -139,6 +140,7 @@ class HFBackend(Backend):
             raise ValueError(f"the tokenizer of {self.name} has no chat template; pass chat_template=<jinja string>")
         if tokenizer.pad_token_id is None: tokenizer.pad_token = tokenizer.eos_token
         if adapter is not None: self.load_adapter(adapter)
+        self.shared_prefix_attention = False   # decided with the KVStore (see `_kv_store`)
 
 # %% ../nbs/03_backends.ipynb #d7c73a07
 @patch
@@ -258,24 +260,28 @@ def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, pro
     self.model.eval()
     try:
         with torch.inference_mode():
-            parts = [(0, None)] * len(rows)    # per row: (tokens whose past is reused, the kept sequence they come from)
+            parts, P = [(0, None)] * len(rows), 0  # per row: (tokens whose past is reused, the kept sequence they come from)
             if store is not None:
-                self._keep_shared(rows, store)
+                shared = self._keep_shared(rows, store)
                 parts = [(n, s) if n >= MIN_PREFIX else (0, None) for n, s in (store.lookup(r[:-1]) for r in rows)]
+                if self.shared_prefix_attention and len(rows) > 1: P = min(shared, *(n for n, _ in parts))
             L = max(n for n, _ in parts)
             rest = [r[n:] for r, (n, _) in zip(rows, parts)]
             W = max(map(len, rest))
-            # a row: padding, its reused past, padding, the rest of the row (plain left padding when nothing is reused)
-            ids = [[pad] * (L - n) + r[:n] + [pad] * (W - len(t)) + t for r, (n, _), t in zip(rows, parts, rest)]
-            mask = [[0] * (L - n) + [1] * n + [0] * (W - len(t)) + [1] * len(t) for (n, _), t in zip(parts, rest)]
+            # a row: the P tokens every row starts with, padding, the rest of its reused past, padding, the rest of the
+            # row (plain left padding when nothing is reused)
+            ids = [r[:P] + [pad] * (L - n) + r[P:n] + [pad] * (W - len(t)) + t for r, (n, _), t in zip(rows, parts, rest)]
+            mask = [[1] * P + [0] * (L - n) + [1] * (n - P) + [0] * (W - len(t)) + [1] * len(t) for (n, _), t in zip(parts, rest)]
             if L:
                 for s in {s for _, s in parts if s}: store.touch(s)
-                kw["past_key_values"] = self._past(parts, L, room=W + max_tokens)
+                kw["past_key_values"] = self._past(parts, L, room=W + max_tokens, shared=P)
             else: kw["past_key_values"] = growing_cache(self.model.config, room=W + max_tokens)
-            out = self.model.generate(input_ids=torch.tensor(ids, device=self.device),
+            prefix = SHARED_PREFIX.set(P)   # slots [0, P) hold the same keys/values in every row: attention reads them once
+            try: out = self.model.generate(input_ids=torch.tensor(ids, device=self.device),
                                       attention_mask=torch.tensor(mask, device=self.device),
                                       max_new_tokens=max_tokens, eos_token_id=eos, pad_token_id=pad,
                                       logits_processor=processors, return_dict_in_generate=True, **kw)
+            finally: SHARED_PREFIX.reset(prefix)
             gen = [(next((i + 1 for i, t in enumerate(g) if t in eos), len(g)), g) for g in out.sequences[:, L + W:].tolist()]
             if store is not None: self._keep_rows(store, rows, mask, gen, out.past_key_values)
     finally:
@@ -403,6 +409,51 @@ def plain_cache(config) -> bool:
     from transformers import DynamicCache, DynamicLayer
     return all(type(l) is DynamicLayer for l in DynamicCache(config=config).layers)
 
+# %% ../nbs/03_backends.ipynb #82310548
+SHARED_PREFIX = contextvars.ContextVar("josh_nb_shared_prefix", default=0)   # cache slots [0, P) equal in every row
+
+def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    "SDPA, except that a batch's decoding step reads the first `SHARED_PREFIX` cache slots once for all rows."
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    P = SHARED_PREFIX.get()
+    B, Hq, q, D = query.shape
+    if not P or q != 1 or B == 1 or key.shape[2] <= P or dropout or kwargs.get("position_bias") is not None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs)
+    attend = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu   # SDPA's CPU kernel; it also gives the log-sum-exp
+    Hk = key.shape[1]; rep = Hq // Hk                # grouped-query attention: `rep` query heads per key/value head
+    qg = query.reshape(B, Hk, rep, D)
+    # every row's queries at once against one copy of the prefix: (1, Hk, B*rep, D) queries
+    o1, l1 = attend(qg.transpose(0, 1).reshape(1, Hk, B * rep, D), key[:1, :, :P], value[:1, :, :P], scale=scaling)
+    o1, l1 = o1.view(Hk, B, rep, D).transpose(0, 1), l1.view(Hk, B, rep).transpose(0, 1)
+    m = None if attention_mask is None else attention_mask[..., P:]
+    if m is not None and m.dtype == torch.bool:      # the kernel takes an additive mask
+        m = torch.zeros(m.shape, dtype=query.dtype, device=m.device).masked_fill_(~m, float("-inf"))
+    o2, l2 = attend(qg, key[:, :, P:], value[:, :, P:], attn_mask=m, scale=scaling)   # each row against its own slots
+    share = torch.sigmoid(l1 - l2).unsqueeze(-1)     # the prefix's part of the softmax mass: e^l1 / (e^l1 + e^l2)
+    out = o2 + share * (o1 - o2)
+    return out.reshape(B, Hq, 1, D).transpose(1, 2).contiguous(), None
+
+@functools.cache
+def _shared_prefix_impl() -> str:
+    "Register `shared_prefix_attention` (and SDPA's masks for it) with transformers; its name."
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    AttentionInterface.register("josh_shared_prefix", shared_prefix_attention)
+    AttentionMaskInterface.register("josh_shared_prefix", sdpa_mask)
+    return "josh_shared_prefix"
+
+def use_shared_prefix_attention(model) -> bool:
+    "Switch a CPU `model` that uses SDPA to `shared_prefix_attention`; whether it uses it now."
+    impl = getattr(model.config, "_attn_implementation", None)
+    if impl == "josh_shared_prefix": return True
+    if impl != "sdpa" or next(model.parameters()).device.type != "cpu": return False
+    import torch
+    if not hasattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu"): return False   # an older or newer torch
+    model.set_attn_implementation(_shared_prefix_impl())
+    return True
+
+
 # %% ../nbs/03_backends.ipynb #a6ba1059
 @patch
 def _weights_key(self:HFBackend) -> tuple:
@@ -418,13 +469,14 @@ def _kv_store(self:HFBackend):
             warnings.warn(f"{self.name}: its KV cache is not a plain DynamicCache; reuse across calls is off")
             self.kv_cache_mb = 0; return None
         self._kv = KVStore(int(self.kv_cache_mb * 2**20))
+        self.shared_prefix_attention = use_shared_prefix_attention(self.model)
     key = self._weights_key()
     if self._kv.key != key: self._kv.clear(); self._kv.key = key
     return self._kv
 
 @patch
-def _past(self:HFBackend, parts:list, width:int, room:int=0):
-    "A cache `width` positions long (and `room` free); row i holds the past of the first `n` tokens of kept `seq`, right-aligned."
+def _past(self:HFBackend, parts:list, width:int, room:int=0, shared:int=0):
+    "A cache `width` positions long (and `room` free); row i holds the past of the first `n` tokens of kept `seq`: its first `shared` left-aligned, the rest right-aligned."
     ents = self._kv.entries
     ref = next(ents[s] for n, s in parts if n)
     layers = []
@@ -433,23 +485,27 @@ def _past(self:HFBackend, parts:list, width:int, room:int=0):
         V = v0.new_empty((len(parts), v0.shape[0], width + room, v0.shape[2]))
         K[..., :width, :], V[..., :width, :] = 0, 0   # masked padding: zeros, never garbage (NaN would leak); the room is written first
         for i, (n, s) in enumerate(parts):
-            if n: K[i, :, width - n:width], V[i, :, width - n:width] = ents[s][l][0][:, :n], ents[s][l][1][:, :n]
+            if not n: continue
+            k, v = ents[s][l]
+            K[i, :, :shared], V[i, :, :shared] = k[:, :shared], v[:, :shared]
+            K[i, :, width - n + shared:width], V[i, :, width - n + shared:width] = k[:, shared:n], v[:, shared:n]
         layers.append(growing_layer().holding(K, V, width))
     return growing_cache(self.model.config, room, layers)
 
 @patch
 def _keep_shared(self:HFBackend, rows:list, store:KVStore):
-    "Make sure `store` holds the past of the prefix all `rows` share, computed once (on the longest kept part)."
+    "Make sure `store` holds the past of the prefix all `rows` share, computed once (on the longest kept part); its length (0: none)."
     import torch
     s = min(shared_prefix(rows), min(map(len, rows)) - 1)
-    if s < MIN_PREFIX: return
+    if s < MIN_PREFIX: return 0
     pre = rows[0][:s]
     n, seq = store.lookup(pre)
-    if n >= s: return
+    if n >= s: return s
     if n < MIN_PREFIX: n = 0
     past = self._past([(n, seq)], n, room=s - n) if n else None   # exactly the room the rest takes: nothing kept spare
     out = self.model(input_ids=torch.tensor([pre[n:]], device=self.device), past_key_values=past, use_cache=True)
     store.put(tuple(pre), [(l.keys[0], l.values[0]) for l in out.past_key_values.layers])
+    return s
 
 @patch
 def _keep_rows(self:HFBackend, store:KVStore, rows:list, mask:list, gen:list, cache):

@@ -183,3 +183,26 @@ def test_llama_server_tools(llama_server):
     assert isinstance(c.tool_calls[0]["arguments"], dict) and "area" in c.tool_calls[0]["arguments"]
     [c] = OpenAIBackend("smollm2", base_url=llama_server, timeout=120).complete(ask, max_tokens=24, tools=tools)
     assert isinstance(c.text, str) and isinstance(c.tool_calls, list)
+
+
+@pytest.mark.parametrize("which", ["tiny", "smol"])
+def test_shared_prefix_attention_changes_nothing(which, request):
+    "Rows that share a long system prompt: the same greedy completions whether attention reads the prefix once or per row."
+    from transformers import AttentionInterface
+    b = request.getfixturevalue(which)
+    system = {"role": "system", "content": "You are a travel agent in Cambridge. " * 12}
+    prompts = [[system, {"role": "user", "content": u}] for u in
+               ("A cheap Italian restaurant, please.", "Hi.", "Book a taxi to the station at 5pm for two people.")]
+    steps = []
+    def spy(module, query, *a, **kw):
+        if SHARED_PREFIX.get() and query.shape[2] == 1: steps.append((query.shape[0], SHARED_PREFIX.get()))
+        return shared_prefix_attention(module, query, *a, **kw)
+    assert b.complete(prompts[:1], max_tokens=1) and b.shared_prefix_attention   # decided with the KV store, on CPU
+    b.kv_cache_mb, plain = 0, b.complete(prompts, max_tokens=12)                   # no store: plain layout and SDPA
+    b.kv_cache_mb = 4096
+    AttentionInterface.register("josh_shared_prefix", spy)
+    try: shared = b.complete(prompts, max_tokens=12)
+    finally: AttentionInterface.register("josh_shared_prefix", shared_prefix_attention)
+    assert [c.text for c in shared] == [c.text for c in plain]
+    assert [(c.prompt_tokens, c.completion_tokens) for c in shared] == [(c.prompt_tokens, c.completion_tokens) for c in plain]
+    assert steps and all(n == 3 and p >= 100 for n, p in steps)   # decoding steps read the shared system prompt once
