@@ -13,8 +13,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint',
-           'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'shared_prefix',
-           'KVStore', 'growing_layer', 'growing_cache', 'plain_cache', 'shared_prefix_attention',
+           'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls',
+           'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache', 'shared_prefix_attention',
            'use_shared_prefix_attention', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
            'make_backend']
 
@@ -83,10 +83,16 @@ def _default_device() -> str:
     import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
 
-def _resolve_dtype(dtype, device:str):
-    "A torch dtype from `dtype` (None, a name or a dtype): bfloat16 on CUDA, float32 on CPU by default."
+def cpu_has_bf16() -> bool:
+    "Does this CPU multiply bfloat16 natively (AVX512-BF16 or AMX)? There bfloat16 is the faster dtype."
     import torch
-    if dtype is None: return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
+    return any(getattr(torch.cpu, f, lambda: False)() for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+def _resolve_dtype(dtype, device:str):
+    "A torch dtype from `dtype` (None, a name or a dtype); by default bfloat16 on CUDA and on a CPU with native bfloat16, else float32."
+    import torch
+    dtype = dtype or (os.environ.get("JOSH_NB_CPU_DTYPE") if not str(device).startswith("cuda") else None)
+    if dtype is None: return torch.bfloat16 if str(device).startswith("cuda") or cpu_has_bf16() else torch.float32
     if isinstance(dtype, str):
         if not isinstance(getattr(torch, dtype, None), torch.dtype): raise ValueError(f"unknown dtype {dtype!r}")
         return getattr(torch, dtype)
@@ -99,7 +105,7 @@ class HFBackend(Backend):
                  tokenizer=None,            # the tokenizer, when `model` is a loaded model
                  adapter=None,              # folder of a peft LoRA adapter to load on top
                  device=None,               # 'cuda' or 'cpu'; default: cuda when available
-                 dtype=None,                # default: bfloat16 on CUDA, float32 on CPU
+                 dtype=None,                # default: bfloat16 on CUDA and on CPUs with native bfloat16 ($JOSH_NB_CPU_DTYPE overrides), else float32
                  load_in_4bit=None,         # 4-bit NF4 (bitsandbytes); CUDA only
                  gguf_file=None,            # file name inside the `model` folder, to load a GGUF model
                  batch_size:int=8,          # rows per `generate` call
@@ -431,7 +437,7 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
         m = torch.zeros(m.shape, dtype=query.dtype, device=m.device).masked_fill_(~m, float("-inf"))
     o2, l2 = attend(qg, key[:, :, P:], value[:, :, P:], attn_mask=m, scale=scaling)   # each row against its own slots
     share = torch.sigmoid(l1 - l2).unsqueeze(-1)     # the prefix's part of the softmax mass: e^l1 / (e^l1 + e^l2)
-    out = o2 + share * (o1 - o2)
+    out = (o2 + share * (o1 - o2)).to(query.dtype)   # (the log-sum-exps are float32 whatever the model's dtype)
     return out.reshape(B, Hq, 1, D).transpose(1, 2).contiguous(), None
 
 @functools.cache
@@ -703,6 +709,6 @@ def make_backend(spec:str="smollm2", # 'smollm2', 'hf:PATH_OR_HUB_ID' or 'openai
     elif kind == "openai" and arg: b = OpenAIBackend(arg, **kw)
     else: raise ValueError(f"unknown model spec {spec!r}: use 'smollm2', 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
     if not quiet:
-        where = f"on {b.device}" if isinstance(b, HFBackend) else f"at {b.base_url or 'api.openai.com'}"
+        where = f"on {b.device} ({str(b.model.dtype).removeprefix('torch.')})" if isinstance(b, HFBackend) else f"at {b.base_url or 'api.openai.com'}"
         print(f"josh_nb: model {b.name} via {type(b).__name__} {where}", file=sys.stderr)
     return b

@@ -144,7 +144,7 @@ def model_path(model) -> Path|str:
         if not p.is_file(): raise FileNotFoundError(f"GGUF file {p} does not exist")
         dest = cache_dir()/"models"/p.stem
         if (dest/"config.json").is_file(): return dest
-        return export_checkpoint(HFBackend(p.parent, gguf_file=p.name, device="cpu", name=p.stem), dest)
+        return export_checkpoint(HFBackend(p.parent, gguf_file=p.name, device="cpu", dtype="float32", name=p.stem), dest)
     if p.is_dir():
         if not (p/"config.json").is_file(): raise FileNotFoundError(f"{p} holds no transformers checkpoint (config.json)")
         return p
