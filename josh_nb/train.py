@@ -360,6 +360,10 @@ def _fit(data, algo, model, out:Path, adapter, device, quantize, callbacks, quie
     mdl, tok = load_base(path, device, quantize, adapter)
     dev = str(next(mdl.parameters()).device)
     tr = make_trainer(algo, mdl, tok, for_template(rows, tok, algo), out, rc, callbacks, quiet)
+    kept = len(tr.train_dataset)   # TRL drops rows longer than max_length (seen with KTO): say so rather than train on nothing
+    if not kept: raise ValueError(f"TRL kept none of the {len(rows)} {algo} rows: each is longer than max_length="
+                                  f"{rc['max_length']} tokens (the prompt carries the system prompt); raise max_length")
+    if algo != "sft" and kept < len(rows): warnings.warn(f"TRL dropped {len(rows) - kept} of {len(rows)} {algo} rows longer than max_length={rc['max_length']}")
     if getattr(tr, "ref_model", None) is not None: raise RuntimeError("TRL created a second reference model; expected the adapter-disabled base")
     out.mkdir(parents=True, exist_ok=True)
     last = _resume_point(out)

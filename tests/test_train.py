@@ -173,3 +173,9 @@ def test_recipe_warmup_leaves_a_short_run_training(tiny, run, tmp_path):
     assert log[0]["learning_rate"] > 0, log[0]
     b = [t for k, t in load_file(str(tmp_path/"a"/"adapter_model.safetensors")).items() if "lora_B" in k]
     assert b and all(t.abs().max() > 0 for t in b)   # LoRA B starts at zero: non-zero means the step trained
+
+
+def test_rows_longer_than_max_length_are_an_error(tiny, run, tmp_path):
+    "TRL's KTO drops rows longer than max_length; when it drops them all, training says so instead of running zero steps."
+    with pytest.raises(ValueError, match="kept none of the .* kto rows"):
+        train(run, "kto", model=tiny, out=tmp_path/"kto", **{**FAST, "max_length": 16})
