@@ -5,7 +5,11 @@ Greedy decoding, so both runs must produce exactly the same completions (asserte
 completion tokens generated divided by wall time. One warm-up generation precedes the timings; each timing is
 the best of `--repeats` runs, both measured in the same process on the same machine.
 
-Usage: `python bench/bench_generate.py [--model smollm2] [--prompts 8] [--max-tokens 32] [--repeats 2] [--json FILE]`
+With `--drop-finished`, it instead compares two batched runs: rows kept in the batch until the longest ends
+(`drop_finished=False`, what transformers' `generate` does) against rows dropped as they end (the default).
+Greedy, so both must give the same completions (asserted).
+
+Usage: `python bench/bench_generate.py [--model smollm2] [--prompts 8] [--max-tokens 32] [--repeats 2] [--drop-finished] [--json FILE]`
 """
 from __future__ import annotations
 import argparse, json, os, platform, sys, time
@@ -52,8 +56,10 @@ def main(argv=None):
     ap.add_argument("--prompts", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--drop-finished", action="store_true", help="compare batched runs keeping vs dropping finished rows")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
+    if a.drop_finished: return compare_drop(a)
 
     b = make_backend(a.model)
     if not isinstance(b, HFBackend): sys.exit("bench_generate measures local (HF) generation: use smollm2 or hf:...")
@@ -73,6 +79,35 @@ def main(argv=None):
     print(f"one at a time: {res['one_at_a_time_s']:7.2f} s  {res['one_at_a_time_tok_s']:7.1f} tokens/s")
     print(f"batched:       {res['batched_s']:7.2f} s  {res['batched_tok_s']:7.1f} tokens/s")
     print(f"batched / one at a time: {res['speedup']:.2f}x")
+    if a.json: Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
+    return res
+
+
+def compare_drop(a) -> dict:
+    "Batched greedy generation with finished rows kept to the end vs dropped as they end; same prompts, same run."
+    b = make_backend(a.model)
+    if not isinstance(b, HFBackend): sys.exit("bench_generate measures local (HF) generation: use smollm2 or hf:...")
+    ps = prompts(a.prompts)
+    b.batch_size, b.kv_cache_mb = len(ps), 0    # every run computes its prompts afresh: the decoding loop is what differs
+    b.complete(ps[:1], max_tokens=4)  # warm-up
+    def run(drop):
+        b.drop_finished = drop
+        return b.complete(ps, max_tokens=a.max_tokens)
+    t_keep, keep = timed(lambda: run(False), a.repeats)
+    t_drop, drop = timed(lambda: run(True), a.repeats)
+    assert [c.text for c in keep] == [c.text for c in drop], "dropping finished rows changed a greedy completion"
+    lens = [c.completion_tokens for c in drop]
+    toks = sum(lens)
+    res = {"model": b.name, "hardware": hardware(), "dtype": str(b.model.dtype), "prompts": len(ps), "max_tokens": a.max_tokens,
+           "completion_tokens": toks, "mean_row_fraction": round(toks / (len(ps) * max(lens)), 3),
+           "keep_finished_s": round(t_keep, 3), "drop_finished_s": round(t_drop, 3),
+           "keep_tok_s": round(toks / t_keep, 1), "drop_tok_s": round(toks / t_drop, 1), "speedup": round(t_keep / t_drop, 2)}
+    print(f"{res['model']} ({res['dtype']}) on {res['hardware']}")
+    print(f"{len(ps)} prompts in one batch, {toks} completion tokens (greedy, max {a.max_tokens}, longest {max(lens)}; "
+          f"rows average {res['mean_row_fraction']:.0%} of the longest; best of {a.repeats})")
+    print(f"finished rows kept:    {res['keep_finished_s']:7.2f} s  {res['keep_tok_s']:7.1f} tokens/s")
+    print(f"finished rows dropped: {res['drop_finished_s']:7.2f} s  {res['drop_tok_s']:7.1f} tokens/s")
+    print(f"dropped / kept: {res['speedup']:.2f}x")
     if a.json: Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
     return res
 

@@ -5,7 +5,7 @@ The same harvest — same model, agent, user, seed, beam and dialogues — runs 
 
 1. sequential: one conversation at a time, each live leaf sent to the model alone (the authors' loop);
 2. batched: `--batch` conversations side by side, the live leaves of all of them sent to the model as one
-   batch per generation round (one batched `generate` on the transformers backend).
+   batch per generation round (one batched decoding loop on the transformers backend).
 
 Both build the same kind of trees; with a model the samples differ (a batch shares one random stream), so the
 figures compared are rates: completion tokens per second, agent generations per second and conversations per

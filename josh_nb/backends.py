@@ -108,7 +108,7 @@ class HFBackend(Backend):
                  dtype=None,                # default: bfloat16 on CUDA and on CPUs with native bfloat16 ($JOSH_NB_CPU_DTYPE overrides), else float32
                  load_in_4bit=None,         # 4-bit NF4 (bitsandbytes); CUDA only
                  gguf_file=None,            # file name inside the `model` folder, to load a GGUF model
-                 batch_size:int=8,          # rows per `generate` call
+                 batch_size:int=8,          # rows decoded together
                  kv_cache_mb:int=4096,      # MiB of past keys/values kept for reuse across calls (0: none)
                  chat_template=None,        # override the tokenizer's chat template
                  name=None,                 # a short name for logs and `export_checkpoint`
@@ -117,6 +117,7 @@ class HFBackend(Backend):
         from transformers import AutoModelForCausalLM, AutoTokenizer
         self.batch_size, self._grammars, self._compiler, self.adapter = batch_size, {}, None, None
         self.kv_cache_mb, self._kv = kv_cache_mb, None
+        self.drop_finished = True   # `_decode` lets rows go as they end (False: they ride to the end, as in `generate`)
         if isinstance(model, (str, Path)):
             path, self.device = str(model), device or _default_device()
             self.name = name or path
@@ -256,12 +257,11 @@ def _parse(self:HFBackend, text:str, tools) -> tuple:
 
 # %% ../nbs/03_backends.ipynb #fdc91bac
 @patch
-def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, processors=None) -> list:
+def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, grammar=None) -> list:
     "Generate for one padded batch of prompt `texts`: [(text, prompt_tokens, completion_tokens)]."
     import torch
     rows = self.tokenizer(texts, add_special_tokens=False)["input_ids"]   # one call for the batch
-    pad, eos, store = self.tokenizer.pad_token_id, self._eos_ids(), self._kv_store()
-    kw = dict(do_sample=False) if temperature == 0 else dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
+    pad, store = self.tokenizer.pad_token_id, self._kv_store()
     was_training = self.model.training
     self.model.eval()
     try:
@@ -280,19 +280,57 @@ def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, pro
             mask = [[1] * P + [0] * (L - n) + [1] * (n - P) + [0] * (W - len(t)) + [1] * len(t) for (n, _), t in zip(parts, rest)]
             if L:
                 for s in {s for _, s in parts if s}: store.touch(s)
-                kw["past_key_values"] = self._past(parts, L, room=W + max_tokens, shared=P)
-            else: kw["past_key_values"] = growing_cache(self.model.config, room=W + max_tokens)
+                past = self._past(parts, L, room=W + max_tokens, shared=P)
+            else: past = growing_cache(self.model.config, room=W + max_tokens)
+            keep = None if store is None else lambda i, g, cache, j: self._keep_row(store, rows[i], mask[i], g, cache, j)
             prefix = SHARED_PREFIX.set(P)   # slots [0, P) hold the same keys/values in every row: attention reads them once
-            try: out = self.model.generate(input_ids=torch.tensor(ids, device=self.device),
-                                      attention_mask=torch.tensor(mask, device=self.device),
-                                      max_new_tokens=max_tokens, eos_token_id=eos, pad_token_id=pad,
-                                      logits_processor=processors, return_dict_in_generate=True, **kw)
+            try: gen = self._decode(ids, mask, past, max_tokens, temperature, grammar, finished=keep)
             finally: SHARED_PREFIX.reset(prefix)
-            gen = [(next((i + 1 for i, t in enumerate(g) if t in eos), len(g)), g) for g in out.sequences[:, L + W:].tolist()]
-            if store is not None: self._keep_rows(store, rows, mask, gen, out.past_key_values)
     finally:
         if was_training: self.model.train()
-    return [(self.tokenizer.decode(g[:n], skip_special_tokens=True), len(r), n) for (n, g), r in zip(gen, rows)]
+    return [(self.tokenizer.decode(g, skip_special_tokens=True), len(r), len(g)) for g, r in zip(gen, rows)]
+
+# %% ../nbs/03_backends.ipynb #55c6317d
+@patch
+def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperature:float, grammar=None, finished=None) -> list:
+    "The tokens sampled after each padded row of `ids`, its end-of-sequence token included; rows leave the batch as they end."
+    import inspect, torch
+    dev, eos = self.device, set(self._eos_ids())
+    last = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(self.base_model.forward).parameters else {}
+    M = torch.tensor(mask, device=dev)
+    L = past.get_seq_length()                               # the first L slots' keys/values are in `past` already
+    p = (M.cumsum(-1) - 1).masked_fill_(M == 0, 0)[:, L:]   # each token at the position it has without padding
+    x = torch.tensor(ids, device=dev)[:, L:]
+    out, live, ended = [[] for _ in ids], list(range(len(ids))), set()   # batch row j is row live[j]; `ended`: batch rows done
+    if grammar is not None:
+        import xgrammar as xgr
+        match = [xgr.GrammarMatcher(grammar) for _ in ids]
+        bits = xgr.allocate_token_bitmask(len(ids), grammar.tokenizer_info.vocab_size)
+    for t in range(max_tokens):
+        logits = self.model(input_ids=x, attention_mask=M, position_ids=p, past_key_values=past, use_cache=True,
+                            **last).logits[:, -1].float()
+        if grammar is not None:
+            for j, i in enumerate(live):
+                if j not in ended: match[i].fill_next_token_bitmask(bits, j)
+            xgr.apply_token_bitmask_inplace(logits, bits[:len(live)])
+        nxt = logits.argmax(-1) if temperature == 0 else torch.multinomial(torch.softmax(logits / temperature, -1), 1)[:, 0]
+        for j, tok in enumerate(nxt.tolist()):
+            if j in ended: continue
+            i = live[j]; out[i].append(tok)
+            if tok in eos or t == max_tokens - 1:
+                ended.add(j)
+                if finished is not None: finished(i, out[i], past, j)
+            elif grammar is not None and not match[i].accept_token(tok):
+                raise RuntimeError(f"xgrammar's matcher rejected token {tok}, which its bitmask allowed")
+        if len(ended) == len(live): break
+        x, p, M = nxt[:, None], p[:, -1:] + 1, torch.cat([M, M.new_ones((len(live), 1))], 1)
+        if self.drop_finished and len(ended) * (max_tokens - 1 - t) >= 2 * len(live):   # dropping them now saves more than the copy costs
+            keep = [j for j in range(len(live)) if j not in ended]
+            k = torch.tensor(keep, device=dev)
+            past.batch_select_indices(k)
+            x, p, M, live, ended = x[k], p[k], M[k], [live[j] for j in keep], set()
+    return out
+
 
 # %% ../nbs/03_backends.ipynb #f1d8ccff
 @patch
@@ -300,6 +338,7 @@ def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int
              tools=None, schema=None) -> list:
     "One `Completion` per chat prompt, generated in length-sorted sub-batches of `batch_size`."
     if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if max_tokens < 1: raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     if seed is not None:
         from transformers import set_seed
         set_seed(seed)
@@ -308,8 +347,8 @@ def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int
     out = [None] * len(texts)
     for s in range(0, len(order), self.batch_size):
         idx = order[s:s + self.batch_size]
-        procs = [self._grammar_processor(schema)] if schema is not None else None
-        for i, (text, n_in, n_out) in zip(idx, self._generate([texts[i] for i in idx], temperature, max_tokens, procs)):
+        grammar = self._grammar(schema) if schema is not None else None
+        for i, (text, n_in, n_out) in zip(idx, self._generate([texts[i] for i in idx], temperature, max_tokens, grammar)):
             prose, calls = self._parse(text, tools) if schema is None else (text, [])
             out[i] = Completion(text=prose, tool_calls=calls, prompt_tokens=n_in, completion_tokens=n_out)
     return out
@@ -388,6 +427,12 @@ def growing_layer():
             K[..., n0:n, :], V[..., n0:n, :] = key_states, value_states
             self.n, self.keys, self.values = n, K[..., :n, :], V[..., :n, :]
             return self.keys, self.values
+
+        def batch_select_indices(self, indices):
+            "Keep only batch rows `indices`, with the room (one copy; a `DynamicLayer` would drop the room and copy again on the next token)."
+            if not self._holds_keys(): return super().batch_select_indices(indices)
+            self._buf = tuple(b.index_select(0, indices) for b in self._buf)
+            self.keys, self.values = self._buf[0][..., :self.n, :], self._buf[1][..., :self.n, :]
 
         def _holds_keys(self) -> bool:
             "Is `keys` still the view of our buffer we last gave out?"
@@ -514,15 +559,12 @@ def _keep_shared(self:HFBackend, rows:list, store:KVStore):
     return s
 
 @patch
-def _keep_rows(self:HFBackend, store:KVStore, rows:list, mask:list, gen:list, cache):
-    "Keep each row's past (its prompt and the tokens it generated and fed back) from a finished `generate`."
+def _keep_row(self:HFBackend, store:KVStore, row:list, mask:list, gen:list, cache, j:int):
+    "Keep a finished row's past in `store`: prompt `row`, laid out by `mask`, and the tokens `gen` it generated and fed back, from row `j` of `cache`."
     import torch
-    P = len(mask[0])
-    for i, (r, (n, _)) in enumerate(zip(rows, gen)):
-        fed = max(n - 1, 0)    # the last generated token was never fed to the model
-        pos = torch.tensor([p for p, m in enumerate(mask[i]) if m] + list(range(P, P + fed)), device=self.device)
-        seq = tuple(r) + tuple(gen[i][1][:fed])
-        store.put(seq, [(l.keys[i].index_select(1, pos), l.values[i].index_select(1, pos)) for l in cache.layers])
+    fed = max(len(gen) - 1, 0)    # the last generated token was never fed to the model
+    pos = torch.tensor([p for p, m in enumerate(mask) if m] + list(range(len(mask), len(mask) + fed)), device=self.device)
+    store.put(tuple(row) + tuple(gen[:fed]), [(l.keys[j].index_select(1, pos), l.values[j].index_select(1, pos)) for l in cache.layers])
 
 # %% ../nbs/03_backends.ipynb #7c3a827d
 @patch
@@ -552,10 +594,9 @@ def unload_adapter(self:HFBackend):
 
 # %% ../nbs/03_backends.ipynb #d2076249
 @patch
-def _grammar_processor(self:HFBackend, schema:dict):
-    "A fresh xgrammar logits processor (one matcher per batch row) for JSON `schema`."
+def _grammar(self:HFBackend, schema:dict):
+    "xgrammar's compiled grammar for JSON `schema` (compiled once per schema); `_decode` gives each row a matcher of it."
     import xgrammar as xgr
-    from xgrammar.contrib.hf import LogitsProcessor
     if self._compiler is None:
         vocab = self.base_model.get_output_embeddings().weight.shape[0]  # may exceed len(tokenizer): padding rows
         info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab, stop_token_ids=self._eos_ids())
@@ -564,7 +605,7 @@ def _grammar_processor(self:HFBackend, schema:dict):
     if key not in self._grammars:
         try: self._grammars[key] = self._compiler.compile_json_schema(key, any_whitespace=False)
         except RuntimeError as e: raise ValueError(f"xgrammar cannot compile this JSON schema: {e}") from e
-    return LogitsProcessor(self._grammars[key])
+    return self._grammars[key]
 
 # %% ../nbs/03_backends.ipynb #1ff76bde
 PRICES = {  # USD per 1M (input, output) tokens

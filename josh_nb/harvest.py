@@ -195,7 +195,7 @@ def harvest_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
     p.add_argument("--shard", help="K/N: harvest only shard K of N of the dialogues (merge shards with josh_merge)")
     p.add_argument("--batch", type=int, default=8, help="conversations searched side by side (their leaves share each model call)")
-    p.add_argument("--gen-batch", type=int, default=64, help="rows per generate call of a transformers backend")
+    p.add_argument("--gen-batch", type=int, default=64, help="rows a transformers backend decodes together")
     p.add_argument("--sequential", action="store_true", help="one conversation and one leaf at a time (the authors' loop; a baseline)")
     p.add_argument("--kto-success-only", action="store_true", help="KTO/DPO only from conversations that reached reward 1.0, as the authors' release")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from .core import *
 from .eval import ENVS, evaluate, select_ids, compare_runs, make_agent, make_eval_user
-from .harvest import harvest, build_datasets, make_harvest_agent, atomic_write, versions, git_commit
+from .harvest import harvest, build_datasets, make_harvest_agent, atomic_write, versions, git_commit, _model_kw
 
 # %% auto #0
 __all__ = ['stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser', 'run_loop',
@@ -92,6 +92,8 @@ def loop_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-messages", type=int, default=15, help="spoken messages per evaluated conversation (paper: 15)")
     p.add_argument("--max-tokens", type=int, default=128, help="longest agent generation, in tokens")
     p.add_argument("--batch", type=int, default=8, help="conversations simulated side by side")
+    p.add_argument("--gen-batch", type=int, default=64, help="rows a transformers backend decodes together (JOSH's "
+                   "leaves of all conversations in one batch)")
     p.add_argument("--seed", type=int, default=0, help="seed of the harvest, the rule user and training")
     p.add_argument("--out", default="josh_runs/loop", help="run directory (an existing one is resumed)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -151,7 +153,7 @@ def run_loop(a, log=print) -> list:
     log(f"josh_loop: {a.env} ({env.data.root}), harvest {a.harvest_split} x{len(harvest_ids)}, evaluate {a.eval_split} "
         f"x{len(eval_ids)}, {a.rounds} round(s), {a.agent} agent{'' if a.free_form else ' with structured actions'}, "
         f"user {a.user}, {a.algo} -> {out}")
-    backend = make_backend(a.model)
+    backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch))
     base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, a, log=log)
     rows, harvests, adapter = [round_row(0, base, None)], [], None
     for r in range(1, a.rounds + 1):

@@ -158,9 +158,10 @@ def load_base(path,                 # from `model_path`
               device:str=None,      # 'cuda' or 'cpu'; default: cuda when available
               quantize:bool=None,   # 4-bit NF4 (QLoRA); default: on CUDA
               adapter=None):        # a LoRA adapter folder to continue training
-    "(model, tokenizer) ready for LoRA training: QLoRA on CUDA, fp32 on CPU."
+    "(model, tokenizer) ready for LoRA training: QLoRA on CUDA; on a CPU, bf16 where it is native (as in `HFBackend`), else fp32."
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from josh_nb.backends import _resolve_dtype
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if quantize is None: quantize = device.startswith("cuda")
     if quantize and not device.startswith("cuda"): raise ValueError("4-bit (QLoRA) training needs a CUDA GPU; use quantize=False on CPU")
@@ -176,7 +177,7 @@ def load_base(path,                 # from `model_path`
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True,
                                                 gradient_checkpointing_kwargs={"use_reentrant": False})
     else:
-        dt = _cuda_dtype() if device.startswith("cuda") else torch.float32
+        dt = _cuda_dtype() if device.startswith("cuda") else _resolve_dtype(None, device)   # $JOSH_NB_CPU_DTYPE overrides
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dt).to(device)
     if adapter is not None:
         from peft import PeftModel

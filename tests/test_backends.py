@@ -51,6 +51,21 @@ def test_batched_greedy_equals_alone(which, request):
     assert lens == [len(b.tokenizer(b.render(p), add_special_tokens=False)["input_ids"]) for p in PROMPTS]
 
 
+def test_finished_rows_leave_the_batch(smol):
+    "A row that ends early is dropped from the batch, and no row's greedy completion changes for it."
+    prompts = [[{"role": "user", "content": "Say only: yes."}], PROMPTS[1], PROMPTS[3]]
+    rows = []
+    hook = smol.model.register_forward_pre_hook(lambda m, a, kw: rows.append(kw["input_ids"].shape[0]), with_kwargs=True)
+    try: batch = smol.complete(prompts, max_tokens=32)
+    finally: hook.remove()
+    single = alone(smol, prompts, max_tokens=32)
+    assert [c.text for c in batch] == [c.text for c in single]
+    assert [c.completion_tokens for c in batch] == [c.completion_tokens for c in single]
+    short = min(c.completion_tokens for c in batch)
+    assert short < 10 and rows[0] == 3 and rows[short + 1] < 3   # the batch shrank right after the short row ended
+    assert len(rows) == 1 + max(c.completion_tokens for c in batch) - 1   # a prefill, then one step per token but the last
+
+
 def test_sampling_is_seeded(tiny):
     a = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=7)
     b = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=7)
@@ -207,4 +222,4 @@ def test_shared_prefix_attention_changes_nothing(which, request):
     finally: AttentionInterface.register("josh_shared_prefix", shared_prefix_attention)
     assert [c.text for c in shared] == [c.text for c in plain]
     assert [(c.prompt_tokens, c.completion_tokens) for c in shared] == [(c.prompt_tokens, c.completion_tokens) for c in plain]
-    assert steps and all(n == 3 and p >= 100 for n, p in steps)   # decoding steps read the shared system prompt once
+    assert steps and steps[0][0] == 3 and all(p >= 100 for n, p in steps)   # decoding steps read the shared system prompt once
