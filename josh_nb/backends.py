@@ -526,6 +526,11 @@ def _kv_store(self:HFBackend):
     return self._kv
 
 @patch
+def free_memory(self:HFBackend):
+    "Empty the KV store (up to `kv_cache_mb` MiB), e.g. before training in the same process; it refills on the next calls."
+    if self._kv is not None: self._kv.clear()
+
+@patch
 def _past(self:HFBackend, parts:list, width:int, room:int=0, shared:int=0):
     "A cache `width` positions long (and `room` free); row i holds the past of the first `n` tokens of kept `seq`: its first `shared` left-aligned, the rest right-aligned."
     ents = self._kv.entries

@@ -138,6 +138,7 @@ class Backend:
     name = "backend"
     def complete(self, prompts:list, temperature:float=0.0, max_tokens:int=256, seed=None,
                  tools=None, schema=None) -> list: raise NotImplementedError
+    def free_memory(self): "Let go of what is kept between calls (a local model's cached keys/values); nothing by default."
     def __repr__(self): return f"{type(self).__name__}({self.name})"
 
 class FunctionBackend(Backend):

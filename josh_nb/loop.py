@@ -127,12 +127,13 @@ def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print) -> dict:
         return build_datasets(d)
     return run_stage(d, fn, log)
 
-def _train_stage(d, harvests:list, a, log=print) -> dict:
-    "Train a fresh adapter on the data of every harvest so far."
+def _train_stage(d, harvests:list, a, backend=None, log=print) -> dict:
+    "Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory)."
     from josh_nb.train import train
     def fn():
         rows = [r for h in harvests if (Path(h)/f"{a.algo}.jsonl").exists() for r in read_jsonl(Path(h)/f"{a.algo}.jsonl")]
         if len(rows) < 2: return dict(rows=len(rows), skipped=f"too few {a.algo} examples to train on")
+        if backend is not None: backend.free_memory()
         over = {k: v for k, v in dict(epochs=a.epochs, lr=a.lr, max_steps=a.max_train_steps, seed=a.seed).items() if v is not None}
         res = train(rows, algo=a.algo, model=a.model, out=Path(d)/"adapter", quiet=a.quiet, **over)
         return dict(rows=len(rows), **{k: v for k, v in res.items() if isinstance(v, (int, float, str))})
@@ -160,7 +161,7 @@ def run_loop(a, log=print) -> list:
         rd = out/f"round{r}"
         _harvest_stage(rd/"harvest", env, backend, harvest_ids, a, adapter, log)
         harvests.append(rd/"harvest")
-        t = _train_stage(rd/"train", harvests, a, log)
+        t = _train_stage(rd/"train", harvests, a, backend, log)
         if "skipped" in t: log(f"josh_loop: round {r}: {t['skipped']}; evaluating the previous agent again")
         else: adapter = rd/"train"/"adapter"
         rows.append(dict(round_row(r, _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log), base),
