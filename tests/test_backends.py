@@ -66,6 +66,17 @@ def test_finished_rows_leave_the_batch(smol):
     assert len(rows) == 1 + max(c.completion_tokens for c in batch) - 1   # a prefill, then one step per token but the last
 
 
+def test_free_memory_empties_the_kv_store(tiny):
+    "free_memory drops the kept keys/values (josh_loop calls it before training); generation refills the store."
+    system = {"role": "system", "content": "You are a travel agent in Cambridge. " * 8}
+    prompts = [[system, {"role": "user", "content": u}] for u in ("Hi.", "A cheap hotel, please.")]
+    first = tiny.complete(prompts, max_tokens=6)
+    assert len(tiny._kv) > 0 and tiny._kv.nbytes > 0
+    tiny.free_memory()
+    assert len(tiny._kv) == 0 and tiny._kv.nbytes == 0
+    assert [c.text for c in tiny.complete(prompts, max_tokens=6)] == [c.text for c in first] and len(tiny._kv) > 0
+
+
 def test_sampling_is_seeded(tiny):
     a = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=7)
     b = tiny.complete(PROMPTS, temperature=1.0, max_tokens=10, seed=7)
