@@ -156,16 +156,18 @@ def run_loop(a, log=print) -> list:
         f"user {a.user}, {a.algo} -> {out}")
     backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch))
     base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, a, log=log)
-    rows, harvests, adapter = [round_row(0, base, None)], [], None
+    rows, harvests, adapter, last = [round_row(0, base, None)], [], None, base
     for r in range(1, a.rounds + 1):
         rd = out/f"round{r}"
         _harvest_stage(rd/"harvest", env, backend, harvest_ids, a, adapter, log)
         harvests.append(rd/"harvest")
         t = _train_stage(rd/"train", harvests, a, backend, log)
-        if "skipped" in t: log(f"josh_loop: round {r}: {t['skipped']}; evaluating the previous agent again")
-        else: adapter = rd/"train"/"adapter"
-        rows.append(dict(round_row(r, _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log), base),
-                         train_rows=t["rows"], trained="skipped" not in t))
+        if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
+            log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
+        else:
+            adapter = rd/"train"/"adapter"
+            last = _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log)
+        rows.append(dict(round_row(r, last, base), train_rows=t["rows"], trained="skipped" not in t))
     import pandas as pd
     results_table(rows).to_csv(out/"results.csv")
     atomic_write(out/"results.json", json.dumps(rows, indent=1))
