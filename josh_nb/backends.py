@@ -14,9 +14,9 @@ from .core import *
 # %% auto #0
 __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint',
            'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls',
-           'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache', 'shared_prefix_attention',
-           'use_shared_prefix_attention', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
-           'make_backend']
+           'sample_next', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache',
+           'grouped_decode_attention', 'shared_prefix_attention', 'use_shared_prefix_attention', 'price_of',
+           'to_openai_messages', 'BackendError', 'OpenAIBackend', 'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -109,14 +109,16 @@ class HFBackend(Backend):
                  load_in_4bit=None,         # 4-bit NF4 (bitsandbytes); CUDA only
                  gguf_file=None,            # file name inside the `model` folder, to load a GGUF model
                  batch_size:int=8,          # rows decoded together
+                 top_p:float=1.0,           # nucleus sampling: sample from the smallest set of tokens holding this much probability (1.0: all)
                  kv_cache_mb:int=4096,      # MiB of past keys/values kept for reuse across calls (0: none)
                  chat_template=None,        # override the tokenizer's chat template
                  name=None,                 # a short name for logs and `export_checkpoint`
                  **load_kw):                # more `from_pretrained` arguments
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        self.batch_size, self._grammars, self._compiler, self.adapter = batch_size, {}, None, None
-        self.kv_cache_mb, self._kv = kv_cache_mb, None
+        if not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        self.batch_size, self.top_p, self._grammars, self._compiler, self.adapter = batch_size, top_p, {}, None, None
+        self.kv_cache_mb, self._kv, self._merged = kv_cache_mb, None, None
         self.drop_finished = True   # `_decode` lets rows go as they end (False: they ride to the end, as in `generate`)
         if isinstance(model, (str, Path)):
             path, self.device = str(model), device or _default_device()
@@ -290,6 +292,18 @@ def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, gra
         if was_training: self.model.train()
     return [(self.tokenizer.decode(g, skip_special_tokens=True), len(r), len(g)) for g, r in zip(gen, rows)]
 
+# %% ../nbs/03_backends.ipynb #80290cb0
+def sample_next(logits, temperature:float, top_p:float=1.0):
+    "One token id per row of `logits` (rows, vocab): the argmax at temperature 0, else sampled, from the top-`top_p` nucleus."
+    import torch
+    if temperature == 0: return logits.argmax(-1)
+    probs = torch.softmax(logits / temperature, -1)
+    if top_p < 1:
+        p, order = probs.sort(-1, descending=True)
+        p[(p.cumsum(-1) - p) >= top_p] = 0        # keep a token while the ones above it hold less than top_p
+        probs = torch.zeros_like(probs).scatter_(-1, order, p)
+    return torch.multinomial(probs, 1)[:, 0]
+
 # %% ../nbs/03_backends.ipynb #55c6317d
 @patch
 def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperature:float, grammar=None, finished=None) -> list:
@@ -313,7 +327,7 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
             for j, i in enumerate(live):
                 if j not in ended: match[i].fill_next_token_bitmask(bits, j)
             xgr.apply_token_bitmask_inplace(logits, bits[:len(live)])
-        nxt = logits.argmax(-1) if temperature == 0 else torch.multinomial(torch.softmax(logits / temperature, -1), 1)[:, 0]
+        nxt = sample_next(logits, temperature, self.top_p)
         for j, tok in enumerate(nxt.tolist()):
             if j in ended: continue
             i = live[j]; out[i].append(tok)
@@ -463,13 +477,28 @@ def plain_cache(config) -> bool:
 # %% ../nbs/03_backends.ipynb #82310548
 SHARED_PREFIX = contextvars.ContextVar("josh_nb_shared_prefix", default=0)   # cache slots [0, P) equal in every row
 
+def grouped_decode_attention(query, key, value, attention_mask=None, scaling=None):
+    "One decoding step's attention (one query token per row) as two grouped matrix products; transformers' (batch, 1, heads, dim) output."
+    import torch
+    B, Hq, _, D = query.shape
+    S, Hk = key.shape[2], key.shape[1]
+    qg = query.reshape(B, Hk, Hq // Hk, D)       # grouped-query attention: a key/value head's query heads, as rows of one product
+    s = torch.matmul(qg, key.transpose(-1, -2)).float() * (D ** -0.5 if scaling is None else scaling)
+    if attention_mask is not None:
+        m = attention_mask[..., :S]
+        s = s.masked_fill(~m, float("-inf")) if m.dtype == torch.bool else s + m.float()
+    out = torch.matmul(torch.softmax(s, -1).to(value.dtype), value)
+    return out.reshape(B, Hq, 1, D).transpose(1, 2).contiguous(), None
+
 def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
-    "SDPA, except that a batch's decoding step reads the first `SHARED_PREFIX` cache slots once for all rows."
+    "SDPA, except for a decoding step: in float32 it reads the first `SHARED_PREFIX` cache slots once for all rows; in 16 bits, `grouped_decode_attention`."
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
     P = SHARED_PREFIX.get()
     B, Hq, q, D = query.shape
-    if not P or q != 1 or B == 1 or key.shape[2] <= P or dropout or kwargs.get("position_bias") is not None:
+    plain = q != 1 or dropout or kwargs.get("position_bias") is not None or kwargs.get("s_aux") is not None
+    if not plain and query.dtype != torch.float32: return grouped_decode_attention(query, key, value, attention_mask, scaling)
+    if plain or not P or B == 1 or key.shape[2] <= P:
         return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs)
     attend = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu   # SDPA's CPU kernel; it also gives the log-sum-exp
     Hk = key.shape[1]; rep = Hq // Hk                # grouped-query attention: `rep` query heads per key/value head
@@ -573,13 +602,23 @@ def _keep_row(self:HFBackend, store:KVStore, row:list, mask:list, gen:list, cach
 
 # %% ../nbs/03_backends.ipynb #7c3a827d
 @patch
-def load_adapter(self:HFBackend, path, name:str=None):
+def load_adapter(self:HFBackend, path, name:str=None,
+                 merge:bool=False): # fold the adapter into the weights: faster generation; `unload_adapter` restores the base exactly
     "Load the peft LoRA adapter in folder `path` and make it the active one, replacing any earlier adapter."
     from peft import PeftModel
     if not (Path(path)/"adapter_config.json").is_file(): raise FileNotFoundError(f"{path} holds no peft adapter (adapter_config.json)")
+    if merge and self.quantized: raise ValueError(f"{self.name} is quantised: a LoRA adapter cannot be merged into 4-bit "
+                                                  "weights exactly; load it with merge=False")
     name = name or f"adapter{getattr(self, '_n_adapters', 0)}"
     self._n_adapters = getattr(self, "_n_adapters", 0) + 1
-    if isinstance(self.model, PeftModel):
+    if merge or self._merged is not None: self.unload_adapter()
+    if merge:
+        from peft.tuners.lora import LoraLayer
+        pm = PeftModel.from_pretrained(self.model, str(path), adapter_name=name)
+        self._merged = {n: m.get_base_layer().weight.detach().to("cpu", copy=True)   # the base weights the merge changes
+                        for n, m in pm.base_model.model.named_modules() if isinstance(m, LoraLayer)}
+        self.model = pm.merge_and_unload()
+    elif isinstance(self.model, PeftModel):
         old = self.model.active_adapter
         self.model.load_adapter(str(path), adapter_name=name)
         self.model.set_adapter(name)
@@ -593,9 +632,20 @@ def load_adapter(self:HFBackend, path, name:str=None):
 def unload_adapter(self:HFBackend):
     "Remove any LoRA adapter, restoring the base model."
     from peft import PeftModel
+    import torch
     if isinstance(self.model, PeftModel): self.model = self.model.unload()
+    if self._merged is not None:
+        with torch.no_grad():
+            for n, w in self._merged.items(): self.model.get_submodule(n).weight.copy_(w)
+        self._merged = None
     self.adapter = None
     return self
+
+@patch(as_prop=True)
+def quantized(self:HFBackend) -> bool:
+    "Is the model loaded in 4 or 8 bits (bitsandbytes)?"
+    m = self.base_model
+    return bool(getattr(m, "is_loaded_in_4bit", False) or getattr(m, "is_loaded_in_8bit", False) or getattr(m, "quantization_method", None))
 
 # %% ../nbs/03_backends.ipynb #d2076249
 @patch
@@ -666,6 +716,7 @@ class OpenAIBackend(Backend):
                  strict_schema:bool=True, # ask for strict JSON-schema adherence with `schema=`
                  schema_format:str="json_schema", # or "json_object" for llama-cpp-python's server
                  tool_choice=None,       # sent with `tools=` when given, e.g. "required" or {"type": "function", ...}
+                 top_p:float=1.0,        # nucleus sampling, sent when below 1.0
                  client=None):           # an `openai.OpenAI` client to use instead of building one
         import openai
         api_key = api_key or os.environ.get("OPENAI_API_KEY") or (None if base_url is None else "not-needed")
@@ -677,7 +728,8 @@ class OpenAIBackend(Backend):
         self.concurrency, self.max_retries, self.backoff, self.max_backoff = concurrency, max_retries, backoff, max_backoff
         self.price, self.strict_schema = tuple(price) if price is not None else price_of(model), strict_schema
         if schema_format not in ("json_schema", "json_object"): raise ValueError(f"schema_format must be 'json_schema' or 'json_object', not {schema_format!r}")
-        self.schema_format, self.tool_choice = schema_format, tool_choice
+        if not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        self.schema_format, self.tool_choice, self.top_p = schema_format, tool_choice, top_p
         self.retryable = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
 
 # %% ../nbs/03_backends.ipynb #1d612df4
@@ -711,6 +763,7 @@ def _kwargs(self:OpenAIBackend, messages, temperature, max_tokens, seed, tools, 
     kw = dict(model=self.name, messages=to_openai_messages(messages), temperature=temperature)
     kw["max_completion_tokens" if re.match(r"(o\d|gpt-5)", self.name) else "max_tokens"] = max_tokens
     if seed is not None: kw["seed"] = seed
+    if self.top_p < 1 and temperature > 0: kw["top_p"] = self.top_p
     if tools:
         kw["tools"] = [t if "function" in t else {"type": "function", "function": t} for t in tools]
         if self.tool_choice is not None: kw["tool_choice"] = self.tool_choice

@@ -115,7 +115,7 @@ def _use_adapter(backend, adapter):
     "Put `adapter` (or none) on the shared base model."
     if getattr(backend, "adapter", None) == (str(adapter) if adapter else None): return
     backend.unload_adapter()
-    if adapter: backend.load_adapter(adapter); backend.adapter = str(adapter)
+    if adapter: backend.load_adapter(adapter, merge=not backend.quantized)   # merged: generation runs at the base's speed
 
 def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print) -> dict:
     "JOSH over `ids` with the current agent; the datasets' row counts."
