@@ -5,14 +5,16 @@ Two measurements, each side by side with its baseline in the same process:
 
 1. The attention of one decoding step (one query token per row) at SmolLM2-135M's shapes (9 query heads, 3
    key/value heads, head size 64): SDPA as transformers calls it, with a padding mask and without one (as when
-   no row is padded), vs `shared_prefix_attention` told the shared prefix a JOSH batch has (in 16 bits it runs
-   `grouped_decode_attention`; in float32 the prefix split); milliseconds per call and the largest difference.
+   no row is padded), vs `shared_prefix_attention` told the shared prefix a JOSH batch has (the prefix split when
+   rows share one, else in 16 bits `grouped_decode_attention`); milliseconds per call and the largest difference.
 2. Generation with the ReAct agent's real prompts (structured actions, the embedded mini dataset's first user
    turns, the same prompt repeated as JOSH's beam does), greedy, through `HFBackend.complete`: the model's
-   attention set to SDPA vs `shared_prefix_attention`; tokens per second and how many texts came out the same
-   (they need not all: the two sum in different orders, and bfloat16 rounding can flip a near-tie).
+   attention set to SDPA, to the prefix split for every batched decoding step and SDPA otherwise (the backend
+   before `grouped_decode_attention`), and to `shared_prefix_attention`; tokens per second and how many
+   texts came out as SDPA's (they need not all: the sums run in different orders, and bfloat16 rounding can flip
+   a near-tie).
 
-Usage: `python bench/bench_attention.py [--rows 8] [--copies 4] [--max-tokens 64] [--repeats 2] [--dtype bfloat16] [--json FILE]`
+Usage: `python bench/bench_attention.py [--rows 16] [--copies 4] [--max-tokens 96] [--repeats 2] [--dtype bfloat16] [--json FILE]`
 """
 from __future__ import annotations
 import argparse, json, sys, time
@@ -22,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_generate import hardware, timed
-from josh_nb.backends import SHARED_PREFIX, make_backend, shared_prefix_attention
+from josh_nb.backends import SHARED_PREFIX, make_backend, prefix_split_attention, shared_prefix_attention
 
 
 class _Attn:   # what the attention functions read from the module: SmolLM2's grouping
@@ -50,43 +52,54 @@ def kernel(dtype, B:int, S:int, P:int, n:int=30) -> dict:
     t_none, _ = ms(lambda: sdpa_attention_forward(_Attn(), q, k, v, None, scaling=0.125))
     t_ours, out = ms(ours)
     return dict(dtype=str(dtype).removeprefix("torch."), rows=B, slots=S, shared=P, sdpa_masked_ms=t_mask,
-                sdpa_unmasked_ms=t_none, ours_ms=t_ours, ours_path="grouped" if dtype != torch.float32 else "prefix split",
+                sdpa_unmasked_ms=t_none, ours_ms=t_ours, ours_path="prefix split" if P and B > 1 else "grouped" if dtype != torch.float32 else "SDPA",
                 max_abs_diff=float(f"{(out.float() - ref.float()).abs().max().item():.2g}"))
 
 
-def generation(a) -> dict:
-    "Greedy generation with the agent's real prompts, SDPA vs ours, same backend, same process."
+def generation(a, rows:int, copies:int) -> dict:
+    "Greedy generation with the agent's real prompts: SDPA, the prefix split and ours, same backend, same process."
     from josh_nb.core import Conversation
     from josh_nb.eval import ENVS, make_agent
     env = ENVS["toolwoz"](None)
     b = make_backend("smollm2", dtype=a.dtype, quiet=True)
     agent = make_agent("react", env, b, temperature=0.0, max_tokens=a.max_tokens, structured=True)
-    ids = env.data.split("test")[:a.rows // a.copies]
+    ids = env.data.split("test")[:max(1, rows // copies)]
     ps = [agent.prompt(Conversation(env.data[i], env.reset(env.data[i]), [{"role": "user", "content": env.data[i].user_turns[0]}]))
-          for i in ids for _ in range(a.copies)]
+          for i in ids for _ in range(copies)]
     b.batch_size = len(ps)
     ours = b._kv_store() is not None and b.shared_prefix_attention   # switches the model to ours on CPU
     if not ours: sys.exit("bench_attention: shared_prefix_attention is not in use here (needs a CPU and the KV store)")
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    def split_always(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kw):   # before grouped_decode_attention
+        P = SHARED_PREFIX.get()
+        if query.shape[2] == 1 and query.shape[0] > 1 and 0 < P < key.shape[2] and not dropout:
+            return prefix_split_attention(query, key, value, attention_mask, P, scaling)
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kw)
+    AttentionInterface.register("bench_split", split_always); AttentionMaskInterface.register("bench_split", sdpa_mask)
     def run(impl):
         b.model.set_attn_implementation(impl); b.shared_prefix_attention = impl != "sdpa"
-        b.free_memory()                          # the same prefill work in both runs
+        b.free_memory()                          # the same prefill work in every run
         return b.complete(ps, max_tokens=a.max_tokens, schema=agent.schema)
     run("josh_shared_prefix")                    # warm-up: the grammar compiles once
-    t_ref, ref = timed(lambda: run("sdpa"), a.repeats)
-    t_new, new = timed(lambda: run("josh_shared_prefix"), a.repeats)
-    same = sum(x.text == y.text for x, y in zip(ref, new))
-    tr, tn = sum(c.completion_tokens for c in ref), sum(c.completion_tokens for c in new)
+    res = {}
+    for name, impl in (("sdpa", "sdpa"), ("split", "bench_split"), ("ours", "josh_shared_prefix")):
+        t, out = timed(lambda: run(impl), a.repeats)
+        res[name] = (t, out, sum(c.completion_tokens for c in out))
+    ref = res["sdpa"][1]
     return dict(model=b.name, dtype=str(b.model.dtype).removeprefix("torch."), prompts=len(ps),
-                prompt_tokens=round(sum(c.prompt_tokens for c in new) / len(ps)), max_tokens=a.max_tokens,
-                sdpa_s=round(t_ref, 2), ours_s=round(t_new, 2), sdpa_tok_s=round(tr / t_ref, 1), ours_tok_s=round(tn / t_new, 1),
-                speedup=round((tn / t_new) / (tr / t_ref), 2), same_texts=f"{same}/{len(ps)}")
+                prompt_tokens=round(sum(c.prompt_tokens for c in ref) / len(ps)), max_tokens=a.max_tokens,
+                **{f"{n}_s": round(t, 2) for n, (t, _, _) in res.items()},
+                **{f"{n}_tok_s": round(k / t, 1) for n, (t, _, k) in res.items()},
+                **{f"{n}_same_texts_as_sdpa": f"{sum(x.text == y.text for x, y in zip(ref, o))}/{len(ps)}" for n, (_, o, _) in res.items() if n != "sdpa"})
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", type=int, default=8, help="prompts generated together")
+    ap.add_argument("--rows", type=int, default=16, help="prompts generated together")
     ap.add_argument("--copies", type=int, default=4, help="copies of each prompt (JOSH's beam branches)")
-    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--dtype", default=None, help="model dtype (default: the backend's)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
@@ -95,12 +108,13 @@ def main(argv=None):
     ks = [kernel(dt, B, S, P) for dt in (torch.bfloat16, torch.float32) for B, S, P in ((1, 1000, 0), (8, 1000, 900), (8, 3000, 900), (64, 1500, 1000))]
     print("one decoding step's attention, SmolLM2-135M shapes (ms per call, one layer):")
     for k in ks: print("  " + "  ".join(f"{n} {v}" for n, v in k.items()))
-    g = generation(a)
-    print(f"generation, {g['model']} ({g['dtype']}), {g['prompts']} agent prompts of ~{g['prompt_tokens']} tokens, greedy, max {g['max_tokens']} tokens, best of {a.repeats}:")
-    print(f"  SDPA:                   {g['sdpa_s']:7.2f} s  {g['sdpa_tok_s']:7.1f} tokens/s")
-    print(f"  shared_prefix_attention: {g['ours_s']:6.2f} s  {g['ours_tok_s']:7.1f} tokens/s")
-    print(f"  speed-up {g['speedup']}x; same texts: {g['same_texts']}")
-    res = dict(hardware=hardware(), kernel=ks, generation=g)
+    gs = [generation(a, a.rows, a.copies), generation(a, 1, 1)]   # a JOSH batch; one row, as at the end of an evaluation
+    for g in gs:
+        print(f"generation, {g['model']} ({g['dtype']}), {g['prompts']} agent prompt(s) of ~{g['prompt_tokens']} tokens, greedy, max {g['max_tokens']} tokens, best of {a.repeats}:")
+        for n, label in (("sdpa", "SDPA"), ("split", "prefix split, else SDPA"), ("ours", "shared_prefix_attention")):
+            same = f"  same texts as SDPA {g[n + '_same_texts_as_sdpa']}" if n != "sdpa" else ""
+            print(f"  {label:28s} {g[n + '_s']:7.2f} s  {g[n + '_tok_s']:7.1f} tokens/s{same}")
+    res = dict(hardware=hardware(), kernel=ks, generation=gs)
     if a.json: Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
     return res
 

@@ -15,8 +15,9 @@ from .core import *
 __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint',
            'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls',
            'sample_next', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache',
-           'grouped_decode_attention', 'shared_prefix_attention', 'use_shared_prefix_attention', 'price_of',
-           'to_openai_messages', 'BackendError', 'OpenAIBackend', 'make_backend']
+           'grouped_decode_attention', 'shared_prefix_attention', 'prefix_split_attention',
+           'use_shared_prefix_attention', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
+           'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -491,15 +492,20 @@ def grouped_decode_attention(query, key, value, attention_mask=None, scaling=Non
     return out.reshape(B, Hq, 1, D).transpose(1, 2).contiguous(), None
 
 def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
-    "SDPA, except for a decoding step: in float32 it reads the first `SHARED_PREFIX` cache slots once for all rows; in 16 bits, `grouped_decode_attention`."
+    "SDPA, except for a decoding step: `prefix_split_attention` when rows share a prefix, else in 16 bits `grouped_decode_attention`."
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
     P = SHARED_PREFIX.get()
-    B, Hq, q, D = query.shape
-    plain = q != 1 or dropout or kwargs.get("position_bias") is not None or kwargs.get("s_aux") is not None
-    if not plain and query.dtype != torch.float32: return grouped_decode_attention(query, key, value, attention_mask, scaling)
-    if plain or not P or B == 1 or key.shape[2] <= P:
-        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs)
+    B, q = query.shape[0], query.shape[2]
+    if q == 1 and not dropout and kwargs.get("position_bias") is None and kwargs.get("s_aux") is None:
+        if P and B > 1 and key.shape[2] > P: return prefix_split_attention(query, key, value, attention_mask, P, scaling)
+        if query.dtype != torch.float32: return grouped_decode_attention(query, key, value, attention_mask, scaling)
+    return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs)
+
+def prefix_split_attention(query, key, value, attention_mask, P:int, scaling=None):
+    "One decoding step's attention when the first `P` cache slots are the same in every row: they are read once for all rows."
+    import torch
+    B, Hq, _, D = query.shape
     attend = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu   # SDPA's CPU kernel; it also gives the log-sum-exp
     Hk = key.shape[1]; rep = Hq // Hk                # grouped-query attention: `rep` query heads per key/value head
     qg = query.reshape(B, Hk, rep, D)
