@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
-import contextvars, functools, importlib.util, json, os, random, re, shutil, sys, time, warnings
+import contextvars, ctypes, functools, gc, importlib.util, json, os, random, re, shutil, sys, time, warnings
 import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 from fastcore.basics import patch
@@ -16,8 +16,8 @@ __all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'PRICES', 'smollm2_ggu
            'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls',
            'sample_next', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache',
            'grouped_decode_attention', 'shared_prefix_attention', 'prefix_split_attention',
-           'use_shared_prefix_attention', 'price_of', 'to_openai_messages', 'BackendError', 'OpenAIBackend',
-           'make_backend']
+           'use_shared_prefix_attention', 'release_heap', 'price_of', 'to_openai_messages', 'BackendError',
+           'OpenAIBackend', 'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -560,10 +560,17 @@ def _kv_store(self:HFBackend):
     if self._kv.key != key: self._kv.clear(); self._kv.key = key
     return self._kv
 
+def release_heap():
+    "Hand freed heap memory back to the system (glibc's `malloc_trim`); elsewhere a no-op."
+    gc.collect()
+    try: ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError): pass   # not glibc: nothing to ask
+
 @patch
 def free_memory(self:HFBackend):
-    "Empty the KV store (up to `kv_cache_mb` MiB), e.g. before training in the same process; it refills on the next calls."
+    "Empty the KV store (up to `kv_cache_mb` MiB) and return its memory to the system, e.g. before training in the same process; it refills on the next calls."
     if self._kv is not None: self._kv.clear()
+    release_heap()   # freed tensors otherwise stay in the process's resident memory, where training cannot use it
 
 @patch
 def _past(self:HFBackend, parts:list, width:int, room:int=0, shared:int=0):
