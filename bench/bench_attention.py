@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_generate import hardware, timed
+from bench_generate import hardware, openings, timed
 from josh_nb.backends import SHARED_PREFIX, make_backend, prefix_split_attention, shared_prefix_attention
 
 
@@ -56,16 +56,9 @@ def kernel(dtype, B:int, S:int, P:int, n:int=30) -> dict:
                 max_abs_diff=float(f"{(out.float() - ref.float()).abs().max().item():.2g}"))
 
 
-def generation(a, rows:int, copies:int) -> dict:
+def generation(a, env, b, agent, rows:int, copies:int) -> dict:
     "Greedy generation with the agent's real prompts: SDPA, the prefix split and ours, same backend, same process."
-    from josh_nb.core import Conversation
-    from josh_nb.eval import ENVS, make_agent
-    env = ENVS["toolwoz"](None)
-    b = make_backend("smollm2", dtype=a.dtype, quiet=True)
-    agent = make_agent("react", env, b, temperature=0.0, max_tokens=a.max_tokens, structured=True)
-    ids = env.data.split("test")[:max(1, rows // copies)]
-    ps = [agent.prompt(Conversation(env.data[i], env.reset(env.data[i]), [{"role": "user", "content": env.data[i].user_turns[0]}]))
-          for i in ids for _ in range(copies)]
+    ps = [agent.prompt(c) for c in openings(env, "test", max(1, rows // copies), copies)]
     b.batch_size = len(ps)
     ours = b._kv_store() is not None and b.shared_prefix_attention   # switches the model to ours on CPU
     if not ours: sys.exit("bench_attention: shared_prefix_attention is not in use here (needs a CPU and the KV store)")
@@ -108,7 +101,11 @@ def main(argv=None):
     ks = [kernel(dt, B, S, P) for dt in (torch.bfloat16, torch.float32) for B, S, P in ((1, 1000, 0), (8, 1000, 900), (8, 3000, 900), (64, 1500, 1000))]
     print("one decoding step's attention, SmolLM2-135M shapes (ms per call, one layer):")
     for k in ks: print("  " + "  ".join(f"{n} {v}" for n, v in k.items()))
-    gs = [generation(a, a.rows, a.copies), generation(a, 1, 1)]   # a JOSH batch; one row, as at the end of an evaluation
+    from josh_nb.eval import ENVS, make_agent
+    env = ENVS["toolwoz"](None)
+    b = make_backend("smollm2", dtype=a.dtype, quiet=True)
+    agent = make_agent("react", env, b, temperature=0.0, max_tokens=a.max_tokens, structured=True)
+    gs = [generation(a, env, b, agent, a.rows, a.copies), generation(a, env, b, agent, 1, 1)]   # a JOSH batch; one row, as at the end of an evaluation
     for g in gs:
         print(f"generation, {g['model']} ({g['dtype']}), {g['prompts']} agent prompt(s) of ~{g['prompt_tokens']} tokens, greedy, max {g['max_tokens']} tokens, best of {a.repeats}:")
         for n, label in (("sdpa", "SDPA"), ("split", "prefix split, else SDPA"), ("ours", "shared_prefix_attention")):

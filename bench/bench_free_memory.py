@@ -13,9 +13,8 @@ import argparse, resource, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_generate import hardware
+from bench_generate import hardware, openings
 from josh_nb.backends import make_backend
-from josh_nb.core import Conversation
 from josh_nb.eval import ENVS, make_agent
 
 
@@ -31,8 +30,7 @@ def main(argv=None):
     env = ENVS["toolwoz"](None)
     b = make_backend("smollm2", batch_size=64, quiet=True)
     agent = make_agent("react", env, b, temperature=1.0, max_tokens=96, structured=True)
-    convs = [Conversation(env.data[i], env.reset(env.data[i]), [{"role": "user", "content": env.data[i].user_turns[0]}])
-             for i in env.data.split("train")[:6] for _ in range(4)]
+    convs = openings(env, "train", 6, copies=4)
     print(f"{b.name} on {hardware()}")
     print(f"loaded: {rss_gb()} GB resident")
     for r in range(a.rounds):

@@ -32,6 +32,13 @@ def prompts(n:int) -> list:
              {"role": "user", "content": REQUESTS[i % len(REQUESTS)]}] for i in range(n)]
 
 
+def openings(env, split:str, n:int, copies:int=1) -> list:
+    "Conversations holding only the user's first message, for the first `n` dialogues of `split`, each `copies` times (a beam)."
+    from josh_nb.core import Conversation
+    return [Conversation(env.data[i], env.reset(env.data[i]), [{"role": "user", "content": env.data[i].user_turns[0]}])
+            for i in env.data.split(split)[:n] for _ in range(copies)]
+
+
 def timed(fn, repeats:int) -> tuple:
     "(best wall time in seconds, result of the last call)."
     best, out = float("inf"), None
