@@ -17,7 +17,8 @@ __all__ = ['LORA_TARGETS', 'RECIPES', 'FORMATS', 'recipe', 'load_rows', 'label_c
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 _COMMON = dict(scheduler="cosine", warmup=0.1, batch_size=2, grad_accum=8, max_steps=-1, max_length=4096,
-               lora_r=64, lora_alpha=None, lora_dropout=0.05, seed=0, save_steps=50)
+               lora_r=64, lora_alpha=None, lora_dropout=0.05, seed=0, save_steps=50,
+               grad_checkpointing=True)   # recompute activations in the backward pass: memory for a little time
 RECIPES = {
     "kto": dict(_COMMON, epochs=1, lr=5e-7, beta=0.1, desirable_weight=1.0, undesirable_weight=2.71),
     "sft": dict(_COMMON, epochs=3, lr=2e-5),
@@ -216,12 +217,13 @@ def make_trainer(algo:str, model, tokenizer, rows:list, out, rc:dict, callbacks=
     cuda = next(model.parameters()).device.type == "cuda"
     quantized = bool(getattr(model, "is_loaded_in_4bit", False))
     bf16 = cuda and _cuda_dtype() == torch.bfloat16
+    gc = bool(rc["grad_checkpointing"])
     common = dict(output_dir=str(out), num_train_epochs=rc["epochs"], max_steps=rc["max_steps"], learning_rate=rc["lr"],
                   lr_scheduler_type=rc["scheduler"], warmup_steps=warmup_steps(rc, len(rows)), per_device_train_batch_size=rc["batch_size"],
                   gradient_accumulation_steps=rc["grad_accum"], max_length=rc["max_length"], seed=rc["seed"],
                   logging_steps=1, save_strategy="steps", save_steps=rc["save_steps"], save_total_limit=2,
                   report_to="none", disable_tqdm=quiet, bf16=bf16, fp16=cuda and not bf16,
-                  gradient_checkpointing=cuda, gradient_checkpointing_kwargs={"use_reentrant": False} if cuda else None,
+                  gradient_checkpointing=gc, gradient_checkpointing_kwargs={"use_reentrant": False} if gc else None,
                   optim="paged_adamw_8bit" if quantized else "adamw_torch", dataloader_num_workers=0, dataloader_pin_memory=cuda)
     peft = None if isinstance(model, PeftModel) else lora_config(rc)
     if algo == "kto":
@@ -411,6 +413,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--grad-accum", type=int, help="gradient accumulation steps (default 8: effective batch 16)")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (overrides --epochs)")
     p.add_argument("--max-length", type=int, help="longest tokenised row (default 4096)")
+    p.add_argument("--grad-checkpointing", choices=["on", "off"],
+                   help="recompute activations in the backward pass: less memory, a little more time (default on)")
     p.add_argument("--lora-r", type=int, help="LoRA rank (paper: 64; alpha follows r)")
     p.add_argument("--beta", type=float, help="KTO/DPO beta (paper: 0.1)")
     p.add_argument("--save-steps", type=int, help="checkpoint every N optimiser steps (default 50)")
@@ -425,7 +429,8 @@ def josh_train(argv=None):
     "Train a LoRA adapter on a harvest run from the command line."
     a = train_parser().parse_args(argv)
     over = dict(epochs=a.epochs, lr=a.lr, batch_size=a.batch_size, grad_accum=a.grad_accum, max_steps=a.max_steps,
-                max_length=a.max_length, lora_r=a.lora_r, save_steps=a.save_steps, seed=a.seed)
+                max_length=a.max_length, lora_r=a.lora_r, save_steps=a.save_steps, seed=a.seed,
+                grad_checkpointing=None if a.grad_checkpointing is None else a.grad_checkpointing == "on")
     if a.beta is not None:
         if a.algo == "sft": sys.exit("josh_train: error: --beta applies to kto and dpo only")
         over["beta"] = a.beta
