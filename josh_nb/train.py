@@ -307,6 +307,30 @@ def _hushed(quiet:bool):
             if was_ds: datasets.enable_progress_bars()
             if was_tf: tl.enable_progress_bar()
 
+def _interrupt_callback():
+    "A transformers callback that checkpoints and stops at the end of the step once its `interrupted` flag is set."
+    from transformers import TrainerCallback
+    class CheckpointOnInterrupt(TrainerCallback):
+        interrupted = False
+        def on_step_end(self, args, state, control, **kw):
+            if self.interrupted: control.should_save = control.should_training_stop = True
+    return CheckpointOnInterrupt()
+
+@contextmanager
+def _sigint_sets(cb):
+    "While inside: the first Ctrl-C (SIGINT) sets `cb.interrupted`; a second raises `KeyboardInterrupt` at once."
+    import signal, threading
+    old = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(old): yield; return   # ignored, or not ours to handle
+    def on_sigint(sig, frame):
+        if cb.interrupted: raise KeyboardInterrupt
+        cb.interrupted = True
+        print("\njosh_train: interrupted: saving a checkpoint at the end of this optimiser step, then stopping "
+              "(Ctrl-C again stops at once, losing the step)", file=sys.stderr)
+    signal.signal(signal.SIGINT, on_sigint)
+    try: yield
+    finally: signal.signal(signal.SIGINT, old)
+
 def _finished(out:Path) -> bool: return (out/"train_result.json").is_file() and (out/"adapter_config.json").is_file()
 
 def _peak_memory(device:str) -> dict:
@@ -362,7 +386,8 @@ def _fit(data, algo, model, out:Path, adapter, device, quantize, callbacks, quie
     path = model_path(model)
     mdl, tok = load_base(path, device, quantize, adapter)
     dev = str(next(mdl.parameters()).device)
-    tr = make_trainer(algo, mdl, tok, for_template(rows, tok, algo), out, rc, callbacks, quiet)
+    stop = _interrupt_callback()
+    tr = make_trainer(algo, mdl, tok, for_template(rows, tok, algo), out, rc, [stop] + list(callbacks or []), quiet)
     kept = len(tr.train_dataset)   # TRL drops rows longer than max_length (seen with KTO): say so rather than train on nothing
     if not kept: raise ValueError(f"TRL kept none of the {len(rows)} {algo} rows: each is longer than max_length="
                                   f"{rc['max_length']} tokens (the prompt carries the system prompt); raise max_length")
@@ -372,7 +397,10 @@ def _fit(data, algo, model, out:Path, adapter, device, quantize, callbacks, quie
     last = _resume_point(out)
     if last and not quiet: print(f"josh_train: resuming from {last}", file=sys.stderr)
     t0, first = time.time(), int(Path(last).name.split("-")[-1]) if last else 0
-    res = tr.train(resume_from_checkpoint=last)
+    with _sigint_sets(stop): res = tr.train(resume_from_checkpoint=last)
+    if stop.interrupted and tr.state.global_step < tr.state.max_steps:
+        raise KeyboardInterrupt(f"training interrupted after step {tr.state.global_step} of {tr.state.max_steps}; its checkpoint "
+                                f"is in {out}: train again with the same arguments to resume")
     secs = time.time() - t0
     m = tr.model
     if "ref" in getattr(m, "peft_config", {}): m.delete_adapter("ref")   # the frozen copy of a continued adapter
@@ -438,6 +466,7 @@ def josh_train(argv=None):
         res = train(a.run, a.algo, model=a.model, out=a.out, adapter=a.adapter, device="cpu" if a.cpu else None,
                     quantize=False if (a.no_4bit or a.cpu) else None, overwrite=a.overwrite, quiet=a.quiet, **over)
     except (OSError, ValueError, TypeError, DataError) as e: sys.exit(f"josh_train: error: {e}")   # OSError: missing files, unknown hub ids
+    except KeyboardInterrupt as e: sys.exit(f"\njosh_train: {e or 'interrupted'}")
     out = a.out or str(Path(a.run)/f"{a.algo}_adapter")
     print(f"josh_train: {a.algo} adapter in {out}", file=sys.stderr)
     print(json.dumps({"out": out, **res["metrics"]}))

@@ -179,3 +179,20 @@ def test_rows_longer_than_max_length_are_an_error(tiny, run, tmp_path):
     "TRL's KTO drops rows longer than max_length; when it drops them all, training says so instead of running zero steps."
     with pytest.raises(ValueError, match="kept none of the .* kto rows"):
         train(run, "kto", model=tiny, out=tmp_path/"kto", **{**FAST, "max_length": 16})
+
+def test_ctrl_c_checkpoints_and_resumes(tiny, run, tmp_path):
+    "The first SIGINT during training: a checkpoint at the end of that step, then KeyboardInterrupt; the same call resumes."
+    import os, signal
+    from transformers import TrainerCallback
+    class CtrlC(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 1: os.kill(os.getpid(), signal.SIGINT)   # as Ctrl-C in a terminal or a notebook
+    out, kw = tmp_path/"kto", {**FAST, "max_steps": 3, "save_steps": 50}
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after step 2 of 3"):
+        train(run, "kto", model=tiny, out=out, callbacks=[CtrlC()], **kw)
+    assert signal.getsignal(signal.SIGINT) is before   # the handler is put back
+    assert [p.name for p in out.glob("checkpoint-*")] == ["checkpoint-2"] and not (out/"train_result.json").exists()
+    res = train(run, "kto", model=tiny, out=out, **kw)
+    assert res["resumed_from"] == "checkpoint-2"
+    _check_saved(out, res, steps=3)
