@@ -167,6 +167,12 @@ def base_model(self:HFBackend):
     from peft import PeftModel
     return self.model.get_base_model() if isinstance(self.model, PeftModel) else self.model
 
+@patch(as_prop=True)
+def cache_arg(self:HFBackend) -> str:
+    "The name the model's `forward` takes and returns past keys/values under: `cache` in newer transformers (5.24 has it), else `past_key_values`."
+    import inspect
+    return "cache" if "cache" in inspect.signature(self.base_model.forward).parameters else "past_key_values"
+
 # %% ../nbs/03_backends.ipynb #103518de
 def _call_parts(tc:dict) -> tuple:
     "(name, arguments) of a tool call in OpenAI form or the short {'name', 'arguments'} form."
@@ -322,7 +328,7 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
         match = [xgr.GrammarMatcher(grammar) for _ in ids]
         bits = xgr.allocate_token_bitmask(len(ids), grammar.tokenizer_info.vocab_size)
     for t in range(max_tokens):
-        logits = self.model(input_ids=x, attention_mask=M, position_ids=p, past_key_values=past, use_cache=True,
+        logits = self.model(input_ids=x, attention_mask=M, position_ids=p, use_cache=True, **{self.cache_arg: past},
                             **last).logits[:, -1].float()
         if grammar is not None:
             for j, i in enumerate(live):
@@ -601,8 +607,8 @@ def _keep_shared(self:HFBackend, rows:list, store:KVStore):
     if n >= s: return s
     if n < MIN_PREFIX: n = 0
     past = self._past([(n, seq)], n, room=s - n) if n else None   # exactly the room the rest takes: nothing kept spare
-    out = self.model(input_ids=torch.tensor([pre[n:]], device=self.device), past_key_values=past, use_cache=True)
-    store.put(tuple(pre), [(l.keys[0], l.values[0]) for l in out.past_key_values.layers])
+    out = self.model(input_ids=torch.tensor([pre[n:]], device=self.device), use_cache=True, **{self.cache_arg: past})
+    store.put(tuple(pre), [(l.keys[0], l.values[0]) for l in getattr(out, self.cache_arg).layers])
     return s
 
 @patch

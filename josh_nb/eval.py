@@ -157,7 +157,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default="oracle", choices=list(AGENTS), help="agent: scripted (oracle, silent, replay) or a model agent (react, fc)")
     p.add_argument("--model", default="smollm2", help="model of a react/fc agent: smollm2 (offline default), hf:PATH_OR_HUB_ID or openai:MODEL")
     p.add_argument("--base-url", help="for openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
-    p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model")
+    p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
     p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action (JSON schema)")
     p.add_argument("--temperature", type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)")
     p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
@@ -183,8 +183,10 @@ def eval_parts(a) -> tuple:
     if a.agent in MODEL_AGENTS or (user_name in MODEL_USERS and not a.user_model):
         from josh_nb.backends import make_backend
         kw = {"base_url": a.base_url} if a.model.startswith("openai:") and a.base_url else {}
-        if a.adapter: kw["adapter"] = a.adapter
         backend = make_backend(a.model, **kw)
+        if a.adapter:
+            if not hasattr(backend, "load_adapter"): raise DataError(f"--adapter needs a transformers model (smollm2 or hf:...), not {a.model}")
+            backend.load_adapter(a.adapter, merge=not backend.quantized)   # merged: generation at the base model's speed
     ub = backend
     if user_name in MODEL_USERS and a.user_model and a.user_model != a.model:
         from josh_nb.backends import make_backend

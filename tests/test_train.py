@@ -196,3 +196,18 @@ def test_ctrl_c_checkpoints_and_resumes(tiny, run, tmp_path):
     res = train(run, "kto", model=tiny, out=out, **kw)
     assert res["resumed_from"] == "checkpoint-2"
     _check_saved(out, res, steps=3)
+
+def test_eval_with_adapter_merges_it(tiny, kto, tmp_path, capsys):
+    "josh_eval --adapter: the trained adapter folded into the (unquantised) weights, and the evaluation runs."
+    from josh_nb.eval import eval_parser, eval_parts, josh_eval
+    out, _ = kto
+    args = ["--agent", "react", "--model", f"hf:{tiny}", "--adapter", str(out), "--data", str(mini_dir()), "--split", "val",
+            "--limit", "1", "--max-tokens", "4", "--max-messages", "4", "--quiet"]
+    _, agent, _, _ = eval_parts(eval_parser().parse_args(args))
+    be = agent.backend
+    assert be.adapter == str(out) and be._merged and not hasattr(be.model, "peft_config")   # a plain model, the update folded in
+    josh_eval(args + ["--out", str(tmp_path/"r.jsonl")])
+    assert len(read_jsonl(tmp_path/"r.jsonl")) == 1 and '"avg_reward"' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="needs a transformers model"):
+        josh_eval(["--agent", "react", "--model", "openai:gpt-4o-mini", "--base-url", "http://127.0.0.1:9/v1",
+                   "--adapter", str(out), "--data", str(mini_dir()), "--limit", "1"])
