@@ -14,10 +14,10 @@ from .josh import *
 from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, default_user, make_agent, make_eval_user, select_ids
 
 # %% auto #0
-__all__ = ['SEMANTIC', 'AGENT_NAMES', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids', 'repair_jsonl', 'atomic_write',
-           'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest', 'open_manifest',
-           'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'josh_harvest', 'merge_runs',
-           'josh_merge']
+__all__ = ['SEMANTIC', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids', 'repair_jsonl',
+           'atomic_write', 'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest',
+           'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note',
+           'josh_harvest', 'merge_runs', 'josh_merge']
 
 # %% ../nbs/08_harvest.ipynb #fc6c4264
 def seed_everything(seed:int):
@@ -221,6 +221,18 @@ def _parts(a):
         ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **_model_kw(a.user_model, a.gen_batch))
     return env, agent, make_eval_user(a.user, ub, temperature=a.temperature, seed=a.seed)
 
+EMPTY_WHY = {"sft": "no conversation reached reward 1.0", "kto": "no branch earned a reward",
+             "dpo": "no rewarded branch had a failed sibling"}
+
+def empty_note(st:dict):
+    "What to tell the user when a harvest's statistics `st` show empty datasets (None if none is empty)."
+    empty = [k for k in EMPTY_WHY if not st.get(k)]
+    if not empty: return None
+    return (f"josh_harvest: {', '.join(f'{k}.jsonl' for k in empty)} {'is' if len(empty) == 1 else 'are'} empty "
+            f"({'; '.join(f'{k}: {EMPTY_WHY[k]}' for k in empty)}). An empty file cannot be read by datasets.load_dataset. "
+            "JOSH keeps only what earns a reward: an agent that writes valid calls with the right values finds some "
+            "(--structured helps a small model; a larger one via hf:... or openai:... helps more).")
+
 def josh_harvest(argv=None):
     "Harvest JOSH training data from the command line."
     a = harvest_parser().parse_args(argv)
@@ -252,6 +264,7 @@ def josh_harvest(argv=None):
     finally:
         st = build_datasets(a.out, a.kto_success_only)
         close_manifest(a.out, m, status)
+    if status == "complete" and (note := empty_note(st)): print(note, file=sys.stderr)
     print(json.dumps(st))
     if status != "complete": sys.exit(130)
 

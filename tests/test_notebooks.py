@@ -5,7 +5,7 @@ from nbdev.test import test_nb as run_notebook  # renamed so pytest does not col
 from conftest import ROOT
 
 cfg = ConfigParser(); cfg.read(ROOT/"settings.ini")
-SKIP = cfg["DEFAULT"].get("tst_flags", "").split("|")
+SKIP = cfg["DEFAULT"].get("tst_flags", "").split()   # space-separated, as nbdev_test reads it
 NBS = sorted(p for p in (ROOT/"nbs").glob("*.ipynb") if not p.name.startswith("_"))
 
 @pytest.mark.parametrize("nb", NBS, ids=[p.stem for p in NBS])
