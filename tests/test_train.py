@@ -188,10 +188,14 @@ def test_ctrl_c_checkpoints_and_resumes(tiny, run, tmp_path):
         def on_step_end(self, args, state, control, **kw):
             if state.global_step == 1: os.kill(os.getpid(), signal.SIGINT)   # as Ctrl-C in a terminal or a notebook
     out, kw = tmp_path/"kto", {**FAST, "max_steps": 3, "save_steps": 50}
-    before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt, match="interrupted after step 2 of 3"):
-        train(run, "kto", model=tiny, out=out, callbacks=[CtrlC()], **kw)
-    assert signal.getsignal(signal.SIGINT) is before   # the handler is put back
+    # Python's own Ctrl-C handler, as in a terminal: a process started in the background by a non-interactive shell
+    # (as CI may be) begins with SIGINT ignored, and then `train` rightly leaves it ignored
+    was = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt, match="interrupted after step 2 of 3"):
+            train(run, "kto", model=tiny, out=out, callbacks=[CtrlC()], **kw)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the handler is put back
+    finally: signal.signal(signal.SIGINT, was)
     assert [p.name for p in out.glob("checkpoint-*")] == ["checkpoint-2"] and not (out/"train_result.json").exists()
     res = train(run, "kto", model=tiny, out=out, **kw)
     assert res["resumed_from"] == "checkpoint-2"
