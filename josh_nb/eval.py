@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_eval.ipynb #ea6b2df1
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, os, sys, time
 import numpy as np
 from pathlib import Path
 from tqdm.auto import tqdm
@@ -81,11 +81,20 @@ def record(env, conv:Conversation) -> dict:
                 **{k: v for k, v in conv.stats.items() if k != MEMORY})  # tokens, cost, seconds; not the rule user's memory
 
 # %% ../nbs/06_eval.ipynb #c1e23bb4
-def evaluate(env, ids:list, agent:Agent, user:User, out=None, **kw) -> list:
+def evaluate(env, ids:list, agent:Agent, user:User, out=None,
+             resume:bool=False,   # keep the records `out` already holds for `ids`; simulate only the other tasks
+             **kw) -> list:
     "Simulate and score the tasks `ids`; append each record to `out` (JSON lines) as it finishes."
-    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text("")
     recs = []
-    for c in simulate(env, [env.data[i] for i in ids], agent, user, **kw):
+    if out:
+        out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+        if resume and out.is_file():
+            want = set(ids)
+            recs = list({r["id"]: r for r in read_jsonl(out) if r.get("id") in want}.values())
+        tmp = out.with_name(out.name + ".tmp")   # rewritten through a rename: a kill here loses nothing
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in recs)); os.replace(tmp, out)
+    done = {r["id"] for r in recs}
+    for c in simulate(env, [env.data[i] for i in ids if i not in done], agent, user, **kw):
         recs.append(record(env, c))
         if out: write_jsonl(out, recs[-1])
     return recs
@@ -170,6 +179,8 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="evaluate only the first N dialogues of the split")
     p.add_argument("--ids", help="comma-separated dialogue ids to evaluate")
     p.add_argument("--out", help="write one JSON line per conversation here, as each one ends")
+    p.add_argument("--resume", action="store_true", help="keep the conversations --out already holds (an interrupted run "
+                   "with the same options) and evaluate only the rest")
     p.add_argument("--max-messages", type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)")
     p.add_argument("--batch", type=int, default=32, help="conversations simulated together (their generations share each model call)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -198,6 +209,7 @@ def eval_parts(a) -> tuple:
 def josh_eval(argv=None):
     "Evaluate an agent on a split from the command line."
     a = eval_parser().parse_args(argv)
+    if a.resume and not a.out: sys.exit("josh_eval: error: --resume needs --out")
     try:
         if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
         e, agent, user, user_name = eval_parts(a)
@@ -205,8 +217,11 @@ def josh_eval(argv=None):
     except DataError as err: sys.exit(f"josh_eval: error: {err}")
     model = f" ({a.model}{', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
     print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
-    recs = evaluate(e, todo, agent, user, out=a.out, max_messages=a.max_messages,
-                    batch_size=a.batch, progress=not a.quiet)
+    try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, max_messages=a.max_messages,
+                         batch_size=a.batch, progress=not a.quiet)
+    except KeyboardInterrupt:
+        sys.exit(f"\njosh_eval: interrupted; " + (f"the finished conversations are in {a.out}: re-run the same command with "
+                 "--resume to evaluate only the rest" if a.out else "nothing was kept (no --out)"))
     print(summary_table(recs).to_string())
     print(json.dumps(summarize(r["reward"] for r in recs)))
 

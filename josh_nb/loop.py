@@ -106,6 +106,7 @@ def _eval_stage(d, env, backend, ids, a, adapter=None, log=print) -> list:
         _use_adapter(backend, adapter)
         agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form)
         recs = evaluate(env, ids, agent, make_eval_user(a.user, seed=a.seed), out=Path(d)/"results.jsonl",
+                        resume=True, # an interrupted stage keeps its finished conversations (the run's settings are checked)
                         max_messages=a.max_messages, batch_size=a.batch, progress=not a.quiet)
         return summarize(r["reward"] for r in recs)
     run_stage(d, fn, log)
