@@ -327,8 +327,9 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
         import xgrammar as xgr
         match = [xgr.GrammarMatcher(grammar) for _ in ids]
         bits = xgr.allocate_token_bitmask(len(ids), grammar.tokenizer_info.vocab_size)
+    cache = {self.cache_arg: past}   # the model updates `past` in place, so one dict serves every step
     for t in range(max_tokens):
-        logits = self.model(input_ids=x, attention_mask=M, position_ids=p, use_cache=True, **{self.cache_arg: past},
+        logits = self.model(input_ids=x, attention_mask=M, position_ids=p, use_cache=True, **cache,
                             **last).logits[:, -1].float()
         if grammar is not None:
             for j, i in enumerate(live):

@@ -11,8 +11,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir', 'resolve_data_dir',
-           'write_jsonl', 'read_jsonl', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion',
-           'Backend', 'FunctionBackend']
+           'write_jsonl', 'read_jsonl', 'atomic_write', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation',
+           'Completion', 'Backend', 'FunctionBackend']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -73,6 +73,12 @@ def read_jsonl(path) -> list:
     lines = txt.split("\n")
     if not txt.endswith("\n"): lines = lines[:-1]
     return [json.loads(l) for l in lines if l.strip()]
+
+def atomic_write(path, text:str):
+    "Write `text` to `path` through a temporary file and a rename: a kill leaves the old file or the new one."
+    tmp = Path(f"{path}.tmp")
+    with open(tmp, "w") as f: f.write(text); f.flush(); os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 # %% ../nbs/00_core.ipynb #1b5091db
 def fetch_url(url:str, dest) -> Path:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_eval.ipynb #ea6b2df1
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, sys, time
 import numpy as np
 from pathlib import Path
 from tqdm.auto import tqdm
@@ -91,8 +91,7 @@ def evaluate(env, ids:list, agent:Agent, user:User, out=None,
         if resume and out.is_file():
             want = set(ids)
             recs = list({r["id"]: r for r in read_jsonl(out) if r.get("id") in want}.values())
-        tmp = out.with_name(out.name + ".tmp")   # rewritten through a rename: a kill here loses nothing
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in recs)); os.replace(tmp, out)
+        atomic_write(out, "".join(json.dumps(r) + "\n" for r in recs))   # a kill here loses nothing
     done = {r["id"] for r in recs}
     for c in simulate(env, [env.data[i] for i in ids if i not in done], agent, user, **kw):
         recs.append(record(env, c))

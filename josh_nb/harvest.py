@@ -15,9 +15,9 @@ from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, default_user, make_age
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids', 'repair_jsonl',
-           'atomic_write', 'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest',
-           'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note',
-           'josh_harvest', 'merge_runs', 'josh_merge']
+           'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest', 'open_manifest',
+           'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note', 'josh_harvest',
+           'merge_runs', 'josh_merge']
 
 # %% ../nbs/08_harvest.ipynb #fc6c4264
 def seed_everything(seed:int):
@@ -50,12 +50,6 @@ def repair_jsonl(path):
     data = p.read_bytes()
     if data and not data.endswith(b"\n"):
         with open(p, "r+b") as f: f.truncate(data.rfind(b"\n") + 1); f.flush(); os.fsync(f.fileno())
-
-def atomic_write(path, text:str):
-    "Write `text` to `path` through a temporary file and a rename."
-    tmp = Path(f"{path}.tmp")
-    with open(tmp, "w") as f: f.write(text); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 def read_trees(run) -> list:
     "The finished trees of a run directory, one per id (the first, should an id appear twice)."

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from .core import *
 from .eval import ENVS, evaluate, select_ids, compare_runs, make_agent, make_eval_user
-from .harvest import harvest, build_datasets, make_harvest_agent, atomic_write, versions, git_commit, _model_kw
+from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw
 
 # %% auto #0
 __all__ = ['stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser', 'run_loop',
