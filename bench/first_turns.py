@@ -3,12 +3,12 @@
 
 A cheap look at what a JOSH beam can find. For each of the first `--ids` dialogues of a split, the rule user's
 opening message is answered `--k` times by the ReAct agent at temperature 1.0 (one whole agent turn: up to three
-generations, API calls executed), in each of the configurations given (`s` structured actions or `f` free-form,
-followed by the backend's `top_p`, e.g. `s1.0,s0.9,f1.0`). Counted per sampled turn: it earned a gold call (the
+generations, API calls executed), in each of the configurations given (`s` structured actions, `g` grounded
+structured actions, or `f` free-form, followed by the backend's `top_p`, e.g. `s1.0,g1.0,f1.0`). Counted per sampled turn: it earned a gold call (the
 sparse reward), it called an API among the dialogue's gold calls, such a call had at least one gold value right, an
 agent reply could not be read or was an error, the turn ran out of generation rounds.
 
-Usage: `python bench/first_turns.py --data ../shared/data [--split val] [--ids 12] [--k 6] [--configs s1.0,s0.9,f1.0,f0.9] [--max-tokens 128] [--json FILE]`
+Usage: `python bench/first_turns.py --data ../shared/data [--split val] [--ids 12] [--k 6] [--configs s1.0,s0.9,f1.0,f0.9,g1.0] [--max-tokens 128] [--json FILE]`
 """
 from __future__ import annotations
 import argparse, collections, json, sys, time
@@ -57,11 +57,12 @@ def main(argv=None):
     print(f"{b.name} on {hardware()}; {a.split} x{len(ids)}, {a.k} sampled first turns each, temperature 1.0, max {a.max_tokens} tokens")
     out = []
     for cfg in a.configs.split(","):
-        structured, b.top_p = cfg[0] == "s", float(cfg[1:])
-        agent = make_harvest_agent("react", env, b, 1.0, a.max_tokens, structured)
+        if cfg[0] not in "sgf": ap.error(f"config {cfg!r}: start it with s (structured), g (grounded) or f (free-form)")
+        b.top_p = float(cfg[1:])
+        agent = make_harvest_agent("react", env, b, 1.0, a.max_tokens, structured=cfg[0] == "s", grounded=cfg[0] == "g")
         convs = [c.copy() for c in first for _ in range(a.k)]
         t0 = time.perf_counter(); agent_turn(env, convs, agent)
-        r = dict(config=("structured" if structured else "free-form") + f", top_p {b.top_p}", turns=len(convs),
+        r = dict(config={"s": "structured", "g": "grounded", "f": "free-form"}[cfg[0]] + f", top_p {b.top_p}", turns=len(convs),
                  seconds=round(time.perf_counter() - t0, 1), **counts(env, convs))
         print("  " + "  ".join(f"{k} {v}" for k, v in r.items()), flush=True); out.append(r)
     if a.json: Path(a.json).write_text(json.dumps(dict(hardware=hardware(), rows=out), indent=1) + "\n")

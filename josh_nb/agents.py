@@ -12,11 +12,11 @@ from .core import *
 from .toolwoz_env import ToolWOZEnv
 
 # %% auto #0
-__all__ = ['TOOLWOZ_ROLE', 'REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'DAYS', 'STRUCTURED_NOTE', 'FC_NOTE',
-           'Action', 'as_json_text', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent',
+__all__ = ['TOOLWOZ_ROLE', 'REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'DAYS', 'STRUCTURED_NOTE', 'HEARD_PATTERNS',
+           'FC_NOTE', 'Action', 'as_json_text', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent',
            'SilentAgent', 'read_calls', 'ReplayAgent', 'agent_spec', 'api_lines', 'react_system', 'read_object',
            'read_call', 'parse_react', 'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance',
-           'read_structured', 'read_tool_call', 'FCAgent', 'first_turn_rates']
+           'read_structured', 'heard', 'named', 'heard_values', 'read_tool_call', 'FCAgent', 'first_turn_rates']
 
 # %% ../nbs/04_agents.ipynb #da1f021c
 @dataclass
@@ -261,7 +261,9 @@ class ReActAgent(Agent):
     "A model that writes `PLAN ... <COMMAND_END>` then `APICALL {json}` or `SPEAK text` (SPEC §4)."
     def __init__(self, backend:Backend, env, temperature:float=0.0, max_tokens:int=256,
                  structured:bool=False, # constrain generations to the JSON actions of `action_schema(env)`
+                 grounded:bool=False,   # structured, with only the values the conversation has named (`heard_values`)
                  seed=None):
+        structured = structured or grounded
         store_attr()
         self.schema = action_schema(env, strict=getattr(backend, "strict_schema", False)) if structured else None
         self.spec, self._systems = agent_spec(env), {}
@@ -282,9 +284,15 @@ class ReActAgent(Agent):
         "The `Action` of one generation."
         return read_structured(text) if self.structured else parse_react(text)
 
+    def schema_for(self, conv:Conversation):
+        "The JSON schema `conv`'s next generation must follow (None: free-form)."
+        if not self.grounded: return self.schema
+        return action_schema(self.env, strict=getattr(self.backend, "strict_schema", False), values=heard_values(self.env, heard(conv)))
+
     def act(self, convs):
+        schema = [self.schema_for(c) for c in convs] if self.grounded else self.schema
         outs = _complete(self.backend, [self.prompt(c) for c in convs], temperature=self.temperature,
-                         max_tokens=self.max_tokens, seed=self.seed, schema=self.schema)
+                         max_tokens=self.max_tokens, seed=self.seed, schema=schema)
         acts = [self.read(o.text) for o in outs]
         for c, o, a in zip(convs, outs, acts): _account(c, o, a)
         return acts
@@ -319,25 +327,31 @@ STRUCTURED_NOTE = ('Write each reply as one JSON object: {"plan": "<what you wil
                    '{"name": "speak", "text": "<your message to the customer>"}} to speak.')
 
 def _params_schema(tool:dict, values:dict) -> dict:
-    "The JSON schema of one API's parameters: its own, with database values as enums."
+    "The JSON schema of one API's parameters: its own, with `values` (a parameter's allowed values) as enums."
     ps = tool["function"].get("parameters") or {}
     props = {}
     for p, s in (ps.get("properties") or {}).items():
         s = {k: v for k, v in s.items() if k != "description"}
-        if p in values: s = {"type": "string", "enum": list(values[p])}
+        if p in values:
+            if not values[p]: continue   # no value it may take: the parameter cannot be written
+            s = {"type": "string", "enum": list(values[p])}
         props[p] = s
     return {"type": "object", "properties": props, "required": list(ps.get("required") or []), "additionalProperties": False}
 
 def action_schema(env, plan_chars:int=300, text_chars:int=800,
                   strict:bool=False, # OpenAI strict mode: see `strict_schema`
+                  values=None,       # {api: {parameter: [values]}}; default `env.param_values`; an empty list drops the parameter
                  ) -> dict:
     "The JSON schema of a valid action in `env`: speak, or one of its APIs with its allowed parameters."
-    values = getattr(env, "param_values", None) or {}
+    if values is None: values = getattr(env, "param_values", None) or {}
     speak = {"type": "object", "properties": {"name": {"type": "string", "enum": ["speak"]},
              "text": {"type": "string", "minLength": 1, "maxLength": text_chars}}, "required": ["name", "text"], "additionalProperties": False}
-    calls = [{"type": "object", "properties": {"name": {"type": "string", "enum": [t["function"]["name"]]},
-              "parameters": _params_schema(t, values.get(t["function"]["name"], {}))},
-              "required": ["name", "parameters"], "additionalProperties": False} for t in env.tools]
+    calls = []
+    for t in env.tools:
+        ps = _params_schema(t, values.get(t["function"]["name"], {}))
+        if not ps["properties"] and (t["function"].get("parameters") or {}).get("properties"): continue   # takes values, none allowed
+        calls.append({"type": "object", "properties": {"name": {"type": "string", "enum": [t["function"]["name"]]},
+                      "parameters": ps}, "required": ["name", "parameters"], "additionalProperties": False})
     out = {"type": "object", "properties": {"plan": {"type": "string", "maxLength": plan_chars},
            "action": {"anyOf": [speak] + calls}}, "required": ["plan", "action"], "additionalProperties": False}
     return strict_schema(out) if strict else out
@@ -396,6 +410,35 @@ def read_structured(text:str) -> Action:
     if not a.error: return a
     r = parse_react(text)
     return r if not r.error else a
+
+# %% ../nbs/04_agents.ipynb #daac1088
+_CLOCK, _COUNT = r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b", r"\b\d{1,2}\b"
+HEARD_PATTERNS = {"time": _CLOCK, "leaveAt": _CLOCK, "arriveBy": _CLOCK,   # free-string parameters: what a value looks like
+                  "people": _COUNT, "stay": _COUNT, "trainID": r"\btr\d{4}\b"}
+
+def heard(conv:Conversation) -> str:
+    "What the agent has been told in `conv`, lower-cased: the user's messages and the API results, never its own words."
+    return "\n".join(str(m.get("content") or "") for m in conv.messages if m.get("role") != "assistant").lower()
+
+def named(value:str, text:str) -> bool:
+    "Does lower-cased `text` contain `value` as a whole word (or words)?"
+    v = value.lower()
+    return v in text and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text) is not None
+
+def heard_values(env, text:str) -> dict:
+    "Per API, per parameter: the values `text` names: the database's (`env.param_values`), or what `HEARD_PATTERNS` finds."
+    db, found = getattr(env, "param_values", None) or {}, {}
+    out = {}
+    for t in env.tools:
+        api, vals, got = t["function"]["name"], db.get(t["function"]["name"], {}), {}
+        for p in (t["function"].get("parameters") or {}).get("properties", {}):
+            if p in vals: got[p] = list(vals[p]) if set(vals[p]) <= {"yes", "no"} else [v for v in vals[p] if named(v, text)]
+            elif p in HEARD_PATTERNS:
+                pat = HEARD_PATTERNS[p]
+                if pat not in found: found[pat] = list(dict.fromkeys(re.findall(pat, text)))   # in the order they were said
+                got[p] = found[pat]
+        out[api] = got
+    return out
 
 # %% ../nbs/04_agents.ipynb #fa2e21a7
 FC_NOTE = ("Use the tools to look things up and to book. When you write to the customer, write plain text; "

@@ -12,10 +12,10 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'PRICES', 'smollm2_gguf', 'export_checkpoint', 'smollm2_checkpoint',
-           'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls',
-           'sample_next', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache',
-           'grouped_decode_attention', 'shared_prefix_attention', 'prefix_split_attention',
+__all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'GRAMMARS_KEPT', 'PRICES', 'smollm2_gguf', 'export_checkpoint',
+           'smollm2_checkpoint', 'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages',
+           'parse_tool_calls', 'sample_next', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache',
+           'plain_cache', 'grouped_decode_attention', 'shared_prefix_attention', 'prefix_split_attention',
            'use_shared_prefix_attention', 'release_heap', 'price_of', 'to_openai_messages', 'BackendError',
            'OpenAIBackend', 'make_backend']
 
@@ -266,7 +266,8 @@ def _parse(self:HFBackend, text:str, tools) -> tuple:
 
 # %% ../nbs/03_backends.ipynb #fdc91bac
 @patch
-def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, grammar=None) -> list:
+def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int,
+              grammars=None) -> list: # per row, xgrammar's compiled grammar or None (unconstrained); None: no row constrained
     "Generate for one padded batch of prompt `texts`: [(text, prompt_tokens, completion_tokens)]."
     import torch
     rows = self.tokenizer(texts, add_special_tokens=False)["input_ids"]   # one call for the batch
@@ -293,7 +294,7 @@ def _generate(self:HFBackend, texts:list, temperature:float, max_tokens:int, gra
             else: past = growing_cache(self.model.config, room=W + max_tokens)
             keep = None if store is None else lambda i, g, cache, j: self._keep_row(store, rows[i], mask[i], g, cache, j)
             prefix = SHARED_PREFIX.set(P)   # slots [0, P) hold the same keys/values in every row: attention reads them once
-            try: gen = self._decode(ids, mask, past, max_tokens, temperature, grammar, finished=keep)
+            try: gen = self._decode(ids, mask, past, max_tokens, temperature, grammars, finished=keep)
             finally: SHARED_PREFIX.reset(prefix)
     finally:
         if was_training: self.model.train()
@@ -313,7 +314,7 @@ def sample_next(logits, temperature:float, top_p:float=1.0):
 
 # %% ../nbs/03_backends.ipynb #55c6317d
 @patch
-def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperature:float, grammar=None, finished=None) -> list:
+def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperature:float, grammars=None, finished=None) -> list:
     "The tokens sampled after each padded row of `ids`, its end-of-sequence token included; rows leave the batch as they end."
     import inspect, torch
     dev, eos = self.device, set(self._eos_ids())
@@ -323,17 +324,20 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
     p = (M.cumsum(-1) - 1).masked_fill_(M == 0, 0)[:, L:]   # each token at the position it has without padding
     x = torch.tensor(ids, device=dev)[:, L:]
     out, live, ended = [[] for _ in ids], list(range(len(ids))), set()   # batch row j is row live[j]; `ended`: batch rows done
-    if grammar is not None:
+    match = None   # per row: a matcher of its grammar, or None for a row without one
+    if grammars is not None:
         import xgrammar as xgr
-        match = [xgr.GrammarMatcher(grammar) for _ in ids]
-        bits = xgr.allocate_token_bitmask(len(ids), grammar.tokenizer_info.vocab_size)
+        match = [None if g is None else xgr.GrammarMatcher(g) for g in grammars]
+        bits = xgr.allocate_token_bitmask(len(ids), next(g for g in grammars if g is not None).tokenizer_info.vocab_size)
     cache = {self.cache_arg: past}   # the model updates `past` in place, so one dict serves every step
     for t in range(max_tokens):
         logits = self.model(input_ids=x, attention_mask=M, position_ids=p, use_cache=True, **cache,
                             **last).logits[:, -1].float()
-        if grammar is not None:
+        if match is not None:
             for j, i in enumerate(live):
-                if j not in ended: match[i].fill_next_token_bitmask(bits, j)
+                if j in ended: continue
+                if match[i] is not None: match[i].fill_next_token_bitmask(bits, j)
+                else: bits[j].fill_(-1)   # an unconstrained row: every token allowed (the row may have held another's mask)
             xgr.apply_token_bitmask_inplace(logits, bits[:len(live)])
         nxt = sample_next(logits, temperature, self.top_p)
         for j, tok in enumerate(nxt.tolist()):
@@ -342,7 +346,7 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
             if tok in eos or t == max_tokens - 1:
                 ended.add(j)
                 if finished is not None: finished(i, out[i], past, j)
-            elif grammar is not None and not match[i].accept_token(tok):
+            elif match is not None and match[i] is not None and not match[i].accept_token(tok):
                 raise RuntimeError(f"xgrammar's matcher rejected token {tok}, which its bitmask allowed")
         if len(ended) == len(live): break
         x, p, M = nxt[:, None], p[:, -1:] + 1, torch.cat([M, M.new_ones((len(live), 1))], 1)
@@ -357,21 +361,22 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
 # %% ../nbs/03_backends.ipynb #f1d8ccff
 @patch
 def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int=256, seed=None,
-             tools=None, schema=None) -> list:
+             tools=None, schema=None) -> list:   # schema: one JSON schema for every prompt, or a list of one (or None) per prompt
     "One `Completion` per chat prompt, generated in length-sorted sub-batches of `batch_size`."
     if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
     if max_tokens < 1: raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     if seed is not None:
         from transformers import set_seed
         set_seed(seed)
-    texts = [self.render(p, tools) for p in prompts]
+    schemas, texts = per_prompt(schema, len(prompts)), [self.render(p, tools) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = [None] * len(texts)
     for s in range(0, len(order), self.batch_size):
         idx = order[s:s + self.batch_size]
-        grammar = self._grammar(schema) if schema is not None else None
-        for i, (text, n_in, n_out) in zip(idx, self._generate([texts[i] for i in idx], temperature, max_tokens, grammar)):
-            prose, calls = self._parse(text, tools) if schema is None else (text, [])
+        grammars = [None if schemas[i] is None else self._grammar(schemas[i]) for i in idx]
+        if all(g is None for g in grammars): grammars = None
+        for i, (text, n_in, n_out) in zip(idx, self._generate([texts[i] for i in idx], temperature, max_tokens, grammars)):
+            prose, calls = self._parse(text, tools) if schemas[i] is None else (text, [])
             out[i] = Completion(text=prose, tool_calls=calls, prompt_tokens=n_in, completion_tokens=n_out)
     return out
 
@@ -668,19 +673,24 @@ def quantized(self:HFBackend) -> bool:
     return bool(getattr(m, "is_loaded_in_4bit", False) or getattr(m, "is_loaded_in_8bit", False) or getattr(m, "quantization_method", None))
 
 # %% ../nbs/03_backends.ipynb #d2076249
+GRAMMARS_KEPT = 256   # compiled grammars a backend keeps; the least recently used go first
+
 @patch
 def _grammar(self:HFBackend, schema:dict):
-    "xgrammar's compiled grammar for JSON `schema` (compiled once per schema); `_decode` gives each row a matcher of it."
+    "xgrammar's compiled grammar for JSON `schema` (compiled once, kept among the last `GRAMMARS_KEPT`); `_decode` gives each row a matcher of it."
     import xgrammar as xgr
     if self._compiler is None:
         vocab = self.base_model.get_output_embeddings().weight.shape[0]  # may exceed len(tokenizer): padding rows
         info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab, stop_token_ids=self._eos_ids())
         self._compiler = xgr.GrammarCompiler(info)
     key = json.dumps(schema)  # not sorted: the order of the properties is the order they are generated in
-    if key not in self._grammars:
-        try: self._grammars[key] = self._compiler.compile_json_schema(key, any_whitespace=False)
+    g = self._grammars.pop(key, None)
+    if g is None:
+        try: g = self._compiler.compile_json_schema(key, any_whitespace=False)
         except RuntimeError as e: raise ValueError(f"xgrammar cannot compile this JSON schema: {e}") from e
-    return self._grammars[key]
+    self._grammars[key] = g   # most recently used last
+    while len(self._grammars) > GRAMMARS_KEPT: self._grammars.pop(next(iter(self._grammars)))
+    return g
 
 # %% ../nbs/03_backends.ipynb #1ff76bde
 PRICES = {  # USD per 1M (input, output) tokens
@@ -811,7 +821,7 @@ def _completion(self:OpenAIBackend, resp, retries:int) -> Completion:
 def complete(self:OpenAIBackend, prompts:list, temperature:float=0.0, max_tokens:int=256, seed=None,
              tools=None, schema=None) -> list:
     "One `Completion` per chat prompt, requested concurrently."
-    kws = [self._kwargs(p, temperature, max_tokens, seed, tools, schema) for p in prompts]
+    kws = [self._kwargs(p, temperature, max_tokens, seed, tools, s) for p, s in zip(prompts, per_prompt(schema, len(prompts)))]
     if not kws: return []
     def one(kw): return self._completion(*self._request(kw))
     with ThreadPoolExecutor(max_workers=min(self.concurrency, len(kws))) as ex: return list(ex.map(one, kws))

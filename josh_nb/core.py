@@ -12,7 +12,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir', 'resolve_data_dir',
            'write_jsonl', 'read_jsonl', 'atomic_write', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation',
-           'Completion', 'Backend', 'FunctionBackend']
+           'Completion', 'per_prompt', 'Backend', 'FunctionBackend']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -139,11 +139,19 @@ class Completion:
     cost: float = 0.0      # in USD, where the backend knows a price
     retries: int = 0       # failed attempts before this one succeeded
 
+def per_prompt(schema, n:int) -> list:
+    "`complete`'s `schema` as one entry per prompt: the same schema (or None) for all `n`, or the list given, checked."
+    if not isinstance(schema, (list, tuple)): return [schema] * n
+    if len(schema) != n: raise ValueError(f"{len(schema)} schemas for {n} prompts: give one schema, or one per prompt")
+    return list(schema)
+
 class Backend:
     "Base class: `complete` maps a batch of chat prompts to one `Completion` each."
     name = "backend"
     def complete(self, prompts:list, temperature:float=0.0, max_tokens:int=256, seed=None,
-                 tools=None, schema=None) -> list: raise NotImplementedError
+                 tools=None,   # OpenAI function schemas the model may call
+                 schema=None,  # a JSON schema every generation must follow; or a list, one (or None) per prompt
+                ) -> list: raise NotImplementedError
     def free_memory(self): "Let go of what is kept between calls (a local model's cached keys/values); nothing by default."
     def __repr__(self): return f"{type(self).__name__}({self.name})"
 
@@ -152,5 +160,6 @@ class FunctionBackend(Backend):
     def __init__(self, fn, name="function"): self.fn, self.name, self.calls = fn, name, 0
     def complete(self, prompts, **opts):
         self.calls += 1
-        out = [self.fn(p, **opts) for p in prompts]
+        schemas = per_prompt(opts.pop("schema", None), len(prompts))
+        out = [self.fn(p, schema=s, **opts) for p, s in zip(prompts, schemas)]
         return [o if isinstance(o, Completion) else Completion(text=str(o)) for o in out]

@@ -117,16 +117,17 @@ USERS = {**USER_KINDS, "tau-offline": TauOfflineUser, "tau-llm": TauLLMUser}
 MODEL_USERS = ("goal", "guide", "tau-llm")
 
 def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
-               structured:bool=False) -> Agent:
+               structured:bool=False, grounded:bool=False) -> Agent:
     "The agent called `name`: a scripted one, or a model agent (`react`, `fc`) on `backend` in `env`."
     if name not in AGENTS: raise DataError(f"unknown agent {name!r}; choose one of {', '.join(AGENTS)}")
     if name == "replay":
         if not calls: raise DataError("--agent replay needs --calls FILE (one JSON line per dialogue: {\"id\", \"calls\"})")
         if not Path(calls).is_file(): raise DataError(f"calls file {calls!r} does not exist")
         return ReplayAgent(calls)
-    if name == "react": return ReActAgent(backend, env, temperature=temperature, max_tokens=max_tokens, structured=structured)
+    if name == "react": return ReActAgent(backend, env, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded)
     if name == "fc":
-        if structured: raise DataError("--structured is for the ReAct agent; the function-calling agent already emits JSON tool calls")
+        if structured or grounded:
+            raise DataError("--structured and --grounded are for the ReAct agent; the function-calling agent already emits JSON tool calls")
         return FCAgent(backend, env, temperature=temperature, max_tokens=max_tokens)
     return AGENTS[name]()
 
@@ -167,6 +168,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="for openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
     p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
     p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action (JSON schema)")
+    p.add_argument("--grounded", action="store_true", help="structured, and every value must be one the conversation has named")
     p.add_argument("--temperature", type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)")
     p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
     p.add_argument("--user", choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline / tau-llm)")
@@ -201,7 +203,7 @@ def eval_parts(a) -> tuple:
     if user_name in MODEL_USERS and a.user_model and a.user_model != a.model:
         from josh_nb.backends import make_backend
         ub = make_backend(a.user_model)
-    agent = make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured)
+    agent = make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured, a.grounded)
     user = make_eval_user(user_name, ub, a.user_temperature, a.seed)
     return env, agent, user, user_name
 
@@ -214,7 +216,7 @@ def josh_eval(argv=None):
         e, agent, user, user_name = eval_parts(a)
         todo = select_ids(e, a.split, a.limit, a.ids, agent)
     except DataError as err: sys.exit(f"josh_eval: error: {err}")
-    model = f" ({a.model}{', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
+    model = f" ({a.model}{', grounded' if a.grounded else ', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
     print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
     try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, max_messages=a.max_messages,
                          batch_size=a.batch, progress=not a.quiet)

@@ -14,10 +14,10 @@ from .josh import *
 from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, default_user, make_agent, make_eval_user, select_ids
 
 # %% auto #0
-__all__ = ['SEMANTIC', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids', 'repair_jsonl',
-           'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest', 'open_manifest',
-           'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note', 'josh_harvest',
-           'merge_runs', 'josh_merge']
+__all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',
+           'repair_jsonl', 'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest',
+           'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note',
+           'josh_harvest', 'merge_runs', 'josh_merge']
 
 # %% ../nbs/08_harvest.ipynb #fc6c4264
 def seed_everything(seed:int):
@@ -74,7 +74,8 @@ def build_datasets(run, success_only:bool=False) -> dict:
 
 # %% ../nbs/08_harvest.ipynb #0c593cff
 SEMANTIC = ("env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "user", "user_model",
-            "temperature", "seed", "shard", "structured", "max_tokens")
+            "temperature", "seed", "shard", "structured", "max_tokens", "grounded")
+ADDED = {"grounded": False}   # options added after runs were recorded: the value a manifest without them had
 
 def versions() -> dict:
     "Versions of the packages a harvest depends on."
@@ -98,7 +99,8 @@ def check_manifest(run, config:dict):
     p = Path(run)/"manifest.json"
     if not p.exists(): return None
     m = json.loads(p.read_text())
-    diff = {k: (m["config"].get(k), config.get(k)) for k in SEMANTIC if m["config"].get(k) != config.get(k)}
+    old = {k: m["config"].get(k, ADDED.get(k)) for k in SEMANTIC}
+    diff = {k: (old[k], config.get(k)) for k in SEMANTIC if old[k] != config.get(k)}
     if diff: raise DataError(f"{run} was harvested with other options ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                              "re-run with the same options to resume, or choose another --out")
     return m
@@ -159,12 +161,13 @@ def harvest(env, agent, user, ids:list, run,
 # %% ../nbs/08_harvest.ipynb #2c5b2b32
 AGENT_NAMES = (*MODEL_AGENTS, "scripted-random")
 
-def make_harvest_agent(name:str, env, backend=None, temperature:float=1.0, max_tokens:int=256, structured:bool=False):
+def make_harvest_agent(name:str, env, backend=None, temperature:float=1.0, max_tokens:int=256, structured:bool=False,
+                       grounded:bool=False):
     "The agent `name` for a harvest: a model agent of the evaluation chapter on `backend`, or the scripted coin agent."
     if name == "scripted-random": return CoinAgent(p_call=0.3, p_wrong=0.2, p_error=0.03)
     if name not in MODEL_AGENTS: raise DataError(
         f"agent {name!r} cannot be harvested: JOSH needs an agent that samples; choose one of {', '.join(AGENT_NAMES)}")
-    return make_agent(name, env, backend, temperature=temperature, max_tokens=max_tokens, structured=structured)
+    return make_agent(name, env, backend, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded)
 
 def harvest_parser() -> argparse.ArgumentParser:
     "The command-line options of `josh_harvest`."
@@ -179,6 +182,7 @@ def harvest_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default="react", help=f"agent: {', '.join(AGENT_NAMES)}")
     p.add_argument("--model", default="smollm2", help="agent model: smollm2, hf:PATH_OR_HUB_ID or openai:MODEL")
     p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action")
+    p.add_argument("--grounded", action="store_true", help="structured, and every value must be one the conversation has named")
     p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
     p.add_argument("--user", help=f"user simulator: {', '.join(USERS)} (default: rule on ToolWOZ, tau-offline on tau-bench; "
                    "goal / tau-llm with --user-model)")
@@ -209,7 +213,7 @@ def _parts(a):
     from josh_nb.backends import make_backend
     backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch)) if a.agent != "scripted-random" or \
               (a.user in MODEL_USERS and not a.user_model) else None
-    agent = make_harvest_agent(a.agent, env, backend, a.temperature, a.max_tokens, a.structured)
+    agent = make_harvest_agent(a.agent, env, backend, a.temperature, a.max_tokens, a.structured, a.grounded)
     ub = None
     if a.user in MODEL_USERS:
         ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **_model_kw(a.user_model, a.gen_batch))
@@ -225,7 +229,7 @@ def empty_note(st:dict):
     return (f"josh_harvest: {', '.join(f'{k}.jsonl' for k in empty)} {'is' if len(empty) == 1 else 'are'} empty "
             f"({'; '.join(f'{k}: {EMPTY_WHY[k]}' for k in empty)}). An empty file cannot be read by datasets.load_dataset. "
             "JOSH keeps only what earns a reward: an agent that writes valid calls with the right values finds some "
-            "(--structured helps a small model; a larger one via hf:... or openai:... helps more).")
+            "(--structured or --grounded helps a small model; a larger one via hf:... or openai:... helps more).")
 
 def josh_harvest(argv=None):
     "Harvest JOSH training data from the command line."
@@ -272,7 +276,7 @@ def merge_runs(out, shards:list, success_only:bool=False) -> dict:
         ms.append(json.loads(p.read_text()))
     keys = [k for k in SEMANTIC if k != "shard"]
     for d, m in zip(shards[1:], ms[1:]):
-        diff = [k for k in keys if m["config"].get(k) != ms[0]["config"].get(k)]
+        diff = [k for k in keys if m["config"].get(k, ADDED.get(k)) != ms[0]["config"].get(k, ADDED.get(k))]
         if diff: raise DataError(f"{d} was harvested with other options than {shards[0]} ({', '.join(diff)}): not merging")
     Path(out).mkdir(parents=True, exist_ok=True)
     if (Path(out)/"trees.jsonl").exists(): raise DataError(f"{out}/trees.jsonl exists: merge into a new directory")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from .core import *
 from .eval import ENVS, evaluate, select_ids, compare_runs, make_agent, make_eval_user
-from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw
+from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, ADDED
 
 # %% auto #0
 __all__ = ['stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser', 'run_loop',
@@ -80,6 +80,7 @@ def loop_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=1, help="harvest-train-evaluate rounds (the paper: 1)")
     p.add_argument("--agent", default="react", choices=["react", "fc"], help="model agent")
     p.add_argument("--model", default="smollm2", help="smollm2 (offline default) or hf:PATH_OR_HUB_ID")
+    p.add_argument("--grounded", action="store_true", help="structured actions whose values the conversation has named")
     p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper (default: structured actions, "
                    "which a 135M model needs to find any reward)")
     p.add_argument("--user", default="rule", help="user simulator (rule needs no model)")
@@ -104,7 +105,7 @@ def _eval_stage(d, env, backend, ids, a, adapter=None, log=print) -> list:
     "Evaluate the agent (with `adapter`, if any) on `ids`; the stage's records."
     def fn():
         _use_adapter(backend, adapter)
-        agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form)
+        agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form, grounded=a.grounded)
         recs = evaluate(env, ids, agent, make_eval_user(a.user, seed=a.seed), out=Path(d)/"results.jsonl",
                         resume=True, # an interrupted stage keeps its finished conversations (the run's settings are checked)
                         max_messages=a.max_messages, batch_size=a.batch, progress=not a.quiet)
@@ -122,7 +123,8 @@ def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print) -> dict:
     "JOSH over `ids` with the current agent; the datasets' row counts."
     def fn():
         _use_adapter(backend, adapter)
-        agent = make_harvest_agent(a.agent, env, backend, temperature=1.0, max_tokens=a.max_tokens, structured=not a.free_form)
+        agent = make_harvest_agent(a.agent, env, backend, temperature=1.0, max_tokens=a.max_tokens, structured=not a.free_form,
+                                   grounded=a.grounded)
         harvest(env, agent, make_eval_user(a.user, seed=a.seed), ids, d, beam_size=a.beam_size, max_steps=a.max_steps,
                 seed=a.seed, batch=a.batch, progress=not a.quiet)
         return build_datasets(d)
@@ -146,14 +148,15 @@ def run_loop(a, log=print) -> list:
     from josh_nb.backends import make_backend
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     cfg = {k: v for k, v in vars(a).items() if k not in ("quiet", "rounds", "out")}
-    if (out/"config.json").exists() and (old := json.loads((out/"config.json").read_text())) != cfg:
-        diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
-        raise DataError(f"{out} holds a run with other settings {diff}; use another --out or the same settings")
+    if (out/"config.json").exists():
+        old = json.loads((out/"config.json").read_text())
+        diff = {k: (old.get(k, ADDED.get(k)), v) for k, v in cfg.items() if old.get(k, ADDED.get(k)) != v}
+        if diff: raise DataError(f"{out} holds a run with other settings {diff}; use another --out or the same settings")
     atomic_write(out/"config.json", json.dumps(cfg, indent=1))
     env = ENVS[a.env](a.data)
     eval_ids, harvest_ids = select_ids(env, a.eval_split, a.eval_limit), select_ids(env, a.harvest_split, a.limit)
     log(f"josh_loop: {a.env} ({env.data.root}), harvest {a.harvest_split} x{len(harvest_ids)}, evaluate {a.eval_split} "
-        f"x{len(eval_ids)}, {a.rounds} round(s), {a.agent} agent{'' if a.free_form else ' with structured actions'}, "
+        f"x{len(eval_ids)}, {a.rounds} round(s), {a.agent} agent{'' if a.free_form else ' with grounded actions' if a.grounded else ' with structured actions'}, "
         f"user {a.user}, {a.algo} -> {out}")
     backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch))
     base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, a, log=log)
@@ -179,6 +182,7 @@ def josh_loop(argv=None):
     "The main job: baseline evaluation, then rounds of JOSH harvest, training and evaluation."
     a = loop_parser().parse_args(argv)
     if a.rounds < 0: sys.exit("josh_loop: error: --rounds must be 0 or more")
+    if a.free_form and a.grounded: sys.exit("josh_loop: error: --grounded constrains actions, --free-form does not: choose one")
     try: rows = run_loop(a, log=lambda m: print(m, file=sys.stderr))
     except (DataError, ValueError) as err: sys.exit(f"josh_loop: error: {err}")
     except KeyboardInterrupt:

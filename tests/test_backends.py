@@ -97,6 +97,23 @@ def test_hf_structured_outputs_validate(which, temperature, request):
         assert c.tool_calls == [] and c.completion_tokens > 0
 
 
+def test_hf_schema_per_prompt(tiny):
+    "A list of schemas: each row of one batch follows its own (a grounded agent's), a None row is free; a wrong count is refused."
+    north = {**ACTION, "properties": {**ACTION["properties"], "area": {"type": "string", "enum": ["north"]}}}
+    west = {**ACTION, "properties": {**ACTION["properties"], "area": {"type": "string", "enum": ["west"]}}}
+    asks = PROMPTS[:3] * 2
+    schemas = [north, west, None] * 2
+    out = tiny.complete(asks, temperature=1.0, max_tokens=48, seed=2, schema=schemas)
+    for c, s in zip(out, schemas):
+        if s is None: continue
+        doc = json.loads(c.text)
+        jsonschema.validate(doc, s)
+        assert doc["area"] == s["properties"]["area"]["enum"][0]
+    free = [c.text for c, s in zip(out, schemas) if s is None]
+    assert not all(t.lstrip().startswith("{") for t in free)   # random weights, unconstrained: not JSON
+    with pytest.raises(ValueError, match="2 schemas for 3 prompts"): tiny.complete(PROMPTS[:3], schema=[north, west])
+
+
 def test_tools_reach_the_prompt_and_plain_text_comes_back(smol):
     tools = [{"type": "function", "function": {"name": "search_restaurant", "description": "Find restaurants",
               "parameters": {"type": "object", "properties": {"area": {"type": "string"}}}}}]
@@ -180,6 +197,16 @@ def test_concurrent_batch_keeps_order_and_prices():
         r = srv.requests[-1]
         assert r["seed"] == 3 and r["response_format"]["json_schema"] == {"name": "action", "schema": ACTION, "strict": True}
 
+
+
+def test_openai_schema_per_prompt():
+    "A list of schemas: each request carries its own prompt's (None: no response_format)."
+    with ScriptedServer([]) as srv:
+        b = OpenAIBackend("gpt-4o-mini", base_url=srv.url, concurrency=1)
+        other = {**ACTION, "required": ["action"]}
+        b.complete([[{"role": "user", "content": f"q{i}"}] for i in range(3)], schema=[ACTION, None, other])
+        got = {r["messages"][-1]["content"]: r.get("response_format") for r in srv.requests}
+        assert got["q0"]["json_schema"]["schema"] == ACTION and got["q1"] is None and got["q2"]["json_schema"]["schema"] == other
 
 # --- a real server: llama-cpp-python serving SmolLM2 ---------------------------------------------------------------
 
