@@ -15,7 +15,7 @@ from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, default_user, make_age
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',
-           'repair_jsonl', 'read_trees', 'build_datasets', 'versions', 'git_commit', 'now', 'check_manifest',
+           'repair_jsonl', 'read_trees', 'build_datasets', 'setting', 'versions', 'git_commit', 'now', 'check_manifest',
            'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note',
            'josh_harvest', 'merge_runs', 'josh_merge']
 
@@ -77,6 +77,10 @@ SEMANTIC = ("env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "
             "temperature", "seed", "shard", "structured", "max_tokens", "grounded")
 ADDED = {"grounded": False}   # options added after runs were recorded: the value a manifest without them had
 
+def setting(config:dict, k:str):
+    "Option `k` of a recorded `config`; one added since (`ADDED`) has the value runs had before it existed."
+    return config.get(k, ADDED.get(k))
+
 def versions() -> dict:
     "Versions of the packages a harvest depends on."
     out = {"python": platform.python_version()}
@@ -99,8 +103,7 @@ def check_manifest(run, config:dict):
     p = Path(run)/"manifest.json"
     if not p.exists(): return None
     m = json.loads(p.read_text())
-    old = {k: m["config"].get(k, ADDED.get(k)) for k in SEMANTIC}
-    diff = {k: (old[k], config.get(k)) for k in SEMANTIC if old[k] != config.get(k)}
+    diff = {k: (setting(m["config"], k), config.get(k)) for k in SEMANTIC if setting(m["config"], k) != config.get(k)}
     if diff: raise DataError(f"{run} was harvested with other options ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                              "re-run with the same options to resume, or choose another --out")
     return m
@@ -276,7 +279,7 @@ def merge_runs(out, shards:list, success_only:bool=False) -> dict:
         ms.append(json.loads(p.read_text()))
     keys = [k for k in SEMANTIC if k != "shard"]
     for d, m in zip(shards[1:], ms[1:]):
-        diff = [k for k in keys if m["config"].get(k, ADDED.get(k)) != ms[0]["config"].get(k, ADDED.get(k))]
+        diff = [k for k in keys if setting(m["config"], k) != setting(ms[0]["config"], k)]
         if diff: raise DataError(f"{d} was harvested with other options than {shards[0]} ({', '.join(diff)}): not merging")
     Path(out).mkdir(parents=True, exist_ok=True)
     if (Path(out)/"trees.jsonl").exists(): raise DataError(f"{out}/trees.jsonl exists: merge into a new directory")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from .core import *
 from .eval import ENVS, evaluate, select_ids, compare_runs, make_agent, make_eval_user
-from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, ADDED
+from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, setting
 
 # %% auto #0
 __all__ = ['stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser', 'run_loop',
@@ -150,7 +150,7 @@ def run_loop(a, log=print) -> list:
     cfg = {k: v for k, v in vars(a).items() if k not in ("quiet", "rounds", "out")}
     if (out/"config.json").exists():
         old = json.loads((out/"config.json").read_text())
-        diff = {k: (old.get(k, ADDED.get(k)), v) for k, v in cfg.items() if old.get(k, ADDED.get(k)) != v}
+        diff = {k: (setting(old, k), v) for k, v in cfg.items() if setting(old, k) != v}
         if diff: raise DataError(f"{out} holds a run with other settings {diff}; use another --out or the same settings")
     atomic_write(out/"config.json", json.dumps(cfg, indent=1))
     env = ENVS[a.env](a.data)
