@@ -164,7 +164,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", default="toolwoz", choices=list(ENVS), help="environment")
     p.add_argument("--split", default="test", help="split to evaluate (toolwoz: test, full_test, val, train, josh_train; tau-retail: train, dev, test; tau-airline: test)")
     p.add_argument("--agent", default="oracle", choices=list(AGENTS), help="agent: scripted (oracle, silent, replay) or a model agent (react, fc)")
-    p.add_argument("--model", default="smollm2", help="model of a react/fc agent: smollm2 (offline default), hf:PATH_OR_HUB_ID or openai:MODEL")
+    p.add_argument("--model", default="smollm2", help="model of a react/fc agent: smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL")
     p.add_argument("--base-url", help="for openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
     p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
     p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action (JSON schema)")
