@@ -711,9 +711,81 @@ DIALOGUES = [
       ("Thanks, that's all.", "Enjoy your stay!", None)]),
 ]
 
+# ---------------------------------------------------------------------------
+# Simple tasks: one domain, every search constraint in the first message
+# ---------------------------------------------------------------------------
+# The hand-written dialogues above carry the benchmark's hard cases (failing constraints, strict times,
+# several domains). A small model finds no reward on most of them, so the self-improvement loop's default
+# also needs tasks it can partly solve: one domain, the user's opening names every search constraint, and the
+# booking details come in the next turn. They are built from templates over the databases (deterministic),
+# and split by entity so that no test task's entity appears in a train task.
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_TIMES = ["12:00", "12:30", "13:15", "18:00", "18:45", "19:30", "20:15"]
+
+def _ref(kind, i):
+    "A made-up 8-character booking reference (upper-case letters and digits, as the real ones)."
+    return f"{kind[:2].upper()}{i:02d}{'QXZKWPMV'[i % 8]}{'RTYNBLHJ'[i % 7]}{(i * 7) % 10}{'ACEGK'[i % 5]}"
+
+def _restaurant_task(i, e):
+    "Find a restaurant by food and area, then book it."
+    b = dict(people=str(2 + i % 5), day=_DAYS[i % 7], time=_TIMES[i % 7])
+    name = e[0].title()
+    return (dict(restaurant=dict(info=dict(food=e[1], area=e[3]), book=b)),
+            [(f"I'd like a {e[1]} restaurant in the {e[3]}, please.",
+              f"{name} is a {e[2]} {e[1]} restaurant in the {e[3]}. Would you like a table?",
+              dict(restaurant=dict(food=e[1], area=e[3]))),
+             (f"Yes, a table for {b['people']} at {b['time']} on {b['day'].title()}.",
+              f"Done: a table for {b['people']} at {name}, {b['day'].title()} at {b['time']}. "
+              f"Reference number: {_ref('restaurant', i)}.",
+              dict(restaurant=dict(name=e[0], **b, booked=_booked(e[0], _ref("restaurant", i))))),
+             ("Thanks, that's all.", "You're welcome. Enjoy your meal!", None)])
+
+def _hotel_task(i, e):
+    "Find a hotel by area and type, then book it."
+    b = dict(stay=str(1 + i % 4), day=_DAYS[(i + 3) % 7], people=str(1 + i % 3))
+    name = e[0].title()
+    return (dict(hotel=dict(info=dict(area=e[1], type=e[2]), book=b)),
+            [(f"I need a {e[2]} in the {e[1]}.",
+              f"{name} is a {e[3]} {e[4]} star {e[2]} in the {e[1]}. Shall I book it?",
+              dict(hotel=dict(area=e[1], type=e[2]))),
+             (f"Yes please, for {b['people']} people for {b['stay']} nights from {b['day'].title()}.",
+              f"Your stay at {name} is booked: {b['stay']} nights from {b['day'].title()} for {b['people']}. "
+              f"Reference number: {_ref('hotel', i)}.",
+              dict(hotel=dict(name=e[0], **b, booked=_booked(e[0], _ref("hotel", i))))),
+             ("Great, thank you.", "Have a pleasant stay!", None)])
+
+def _attraction_task(i, e):
+    "Find an attraction by type and area."
+    return (dict(attraction=dict(info=dict(type=e[1], area=e[2]), reqt=["address"])),
+            [(f"Is there a {e[1]} to visit in the {e[2]}?",
+              f"Yes, {e[0].title()} is a {e[1]} in the {e[2]}. Entrance: {e[3]}.",
+              dict(attraction=dict(type=e[1], area=e[2]))),
+             ("What's the address?", f"It's at {e[6].title()}, postcode {e[8].upper()}.", None),
+             ("Thanks, bye.", "Goodbye!", None)])
+
+def _unique(db, e, keys):
+    "Does `e` alone in `db` match its own values of `keys`?"
+    return sum(all(x[k] == e[k] for k in keys) for x in db) == 1
+
+def simple_dialogues():
+    "(id, split, goal parts, turns) of the simple tasks: entities whose constraints pick them out, every third held out for test."
+    dbs, out = make_dbs(), []
+    kinds = (("restaurant", _RESTAURANTS, ("food", "area"), _restaurant_task),
+             ("hotel", _HOTELS, ("area", "type"), _hotel_task),
+             ("attraction", _ATTRACTIONS, ("type", "area"), _attraction_task))
+    n = dict(train=0, test=0)
+    for d, rows, keys, task in kinds:
+        for i, (row, e) in enumerate(zip(rows, dbs[d])):
+            if not _unique(dbs[d], e, keys): continue
+            split = "test" if i % 3 == 1 else "train"
+            n[split] += 1
+            did = f"MINI{(1 if split == 'train' else 2)}{n[split]:03d}"
+            out.append((did, split, *task(i, row)))
+    return out
+
 def make_dialogues():
     data, splits = {}, dict(test=[], val=[], train=[])
-    for did, split, parts, turns in DIALOGUES:
+    for did, split, parts, turns in DIALOGUES + simple_dialogues():
         data[did] = dict(goal=make_goal(parts), log=make_log(turns))
         splits[split].append(did)
     return data, splits

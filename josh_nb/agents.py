@@ -15,7 +15,7 @@ from .toolwoz_env import ToolWOZEnv
 __all__ = ['TOOLWOZ_ROLE', 'REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'DAYS', 'STRUCTURED_NOTE', 'HEARD_PATTERNS',
            'FC_NOTE', 'Action', 'as_json_text', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent',
            'SilentAgent', 'read_calls', 'ReplayAgent', 'agent_spec', 'api_lines', 'react_system', 'read_object',
-           'read_call', 'parse_react', 'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance',
+           'read_call', 'parse_react', 'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance', 'json_action',
            'read_structured', 'heard', 'named', 'heard_values', 'read_tool_call', 'FCAgent', 'first_turn_rates']
 
 # %% ../nbs/04_agents.ipynb #da1f021c
@@ -262,10 +262,12 @@ class ReActAgent(Agent):
     def __init__(self, backend:Backend, env, temperature:float=0.0, max_tokens:int=256,
                  structured:bool=False, # constrain generations to the JSON actions of `action_schema(env)`
                  grounded:bool=False,   # structured, with only the values the conversation has named (`heard_values`)
+                 plan_chars:int=300,    # structured: the longest plan, in characters
+                 text_chars:int=800,    # structured: the longest message to the user, in characters
                  seed=None):
         structured = structured or grounded
         store_attr()
-        self.schema = action_schema(env, strict=getattr(backend, "strict_schema", False)) if structured else None
+        self.schema = self._schema() if structured else None
         self.spec, self._systems = agent_spec(env), {}
 
     def system(self, task=None) -> str:
@@ -284,10 +286,13 @@ class ReActAgent(Agent):
         "The `Action` of one generation."
         return read_structured(text) if self.structured else parse_react(text)
 
+    def _schema(self, values=None) -> dict:
+        return action_schema(self.env, self.plan_chars, self.text_chars, strict=getattr(self.backend, "strict_schema", False), values=values)
+
     def schema_for(self, conv:Conversation):
         "The JSON schema `conv`'s next generation must follow (None: free-form)."
         if not self.grounded: return self.schema
-        return action_schema(self.env, strict=getattr(self.backend, "strict_schema", False), values=heard_values(self.env, heard(conv)))
+        return self._schema(heard_values(self.env, heard(conv)))
 
     def act(self, convs):
         schema = [self.schema_for(c) for c in convs] if self.grounded else self.schema
@@ -385,8 +390,12 @@ def sample_instance(schema:dict, rng:random.Random, words=("north", "cheap", "12
     return rng.choice(words)[: schema.get("maxLength")] or "x"
 
 # %% ../nbs/04_agents.ipynb #d62cf6db
+def json_action(action:dict, plan:str) -> str:
+    "A structured generation as the transcript keeps it: the JSON the agent is asked to write."
+    return json.dumps({"plan": plan, "action": action}, ensure_ascii=False)
+
 def _from_json(text:str) -> Action:
-    "The `Action` of a JSON action `{'plan', 'action'}`, in ReAct form."
+    "The `Action` of a JSON action `{'plan', 'action'}`; its transcript message is the action as compact, normalised JSON."
     try: obj = json.loads(_FENCE.sub("", text))
     except (json.JSONDecodeError, RecursionError) as e:
         return Action("call", content=text, error=f"ERROR: the reply is not a JSON action ({e}).")
@@ -397,11 +406,11 @@ def _from_json(text:str) -> Action:
     if act["name"] == "speak":
         say = act.get("text")
         if not isinstance(say, str) or not say.strip(): return Action("call", content=text, error=EMPTY_SPEAK)
-        return Action("speak", text=say.strip(), content=react_speak(say.strip(), plan))
+        return Action("speak", text=say.strip(), content=json_action({"name": "speak", "text": say.strip()}, plan))
     ps = act.get("parameters", act.get("arguments", {}))
     if isinstance(ps, dict): ps = {k: v for k, v in ps.items() if v is not None}   # strict mode's unset parameters
     c = {"name": act["name"], "parameters": ps}
-    return Action("call", call=c, content=react_call(c, plan))
+    return Action("call", call=c, content=json_action(c, plan))
 
 def read_structured(text:str) -> Action:
     "The `Action` of a structured generation: a JSON action, else ReAct text, else unreadable."

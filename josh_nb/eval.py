@@ -17,8 +17,9 @@ from .taubench import TauEnv, TauOracleAgent, TauOfflineUser, TauLLMUser
 
 # %% auto #0
 __all__ = ['OUT_OF_ROUNDS', 'ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn',
-           'simulate', 'record', 'evaluate', 'summary_table', 'make_agent', 'default_user', 'make_eval_user',
-           'select_ids', 'eval_parser', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
+           'simulate', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'make_agent', 'default_user',
+           'make_eval_user', 'select_ids', 'eval_parser', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs',
+           'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #5dddb66b
 OUT_OF_ROUNDS = "Error: Agent ran out of retries."
@@ -81,22 +82,58 @@ def record(env, conv:Conversation) -> dict:
                 **{k: v for k, v in conv.stats.items() if k != MEMORY})  # tokens, cost, seconds; not the rule user's memory
 
 # %% ../nbs/06_eval.ipynb #c1e23bb4
+def _key(r:dict) -> tuple: return r.get("id"), r.get("trial", 0)
+
 def evaluate(env, ids:list, agent:Agent, user:User, out=None,
              resume:bool=False,   # keep the records `out` already holds for `ids`; simulate only the other tasks
+             trials:int=1,        # run every task this many times (trial t: agent and rule user seeded with seed + t)
              **kw) -> list:
-    "Simulate and score the tasks `ids`; append each record to `out` (JSON lines) as it finishes."
+    "Simulate and score the tasks `ids` (`trials` times each); append each record to `out` (JSON lines) as it finishes."
+    if trials < 1: raise DataError(f"trials must be at least 1, got {trials}")
     recs = []
     if out:
         out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
         if resume and out.is_file():
-            want = set(ids)
-            recs = list({r["id"]: r for r in read_jsonl(out) if r.get("id") in want}.values())
+            want = {(i, t) for i in ids for t in range(trials)}
+            recs = list({_key(r): r for r in read_jsonl(out) if _key(r) in want}.values())
         atomic_write(out, "".join(json.dumps(r) + "\n" for r in recs))   # a kill here loses nothing
-    done = {r["id"] for r in recs}
-    for c in simulate(env, [env.data[i] for i in ids if i not in done], agent, user, **kw):
-        recs.append(record(env, c))
-        if out: write_jsonl(out, recs[-1])
+    done = {_key(r) for r in recs}
+    seeds = {who: getattr(who, "seed", None) for who in (agent, user)}
+    try:
+        for t in range(trials):
+            if trials > 1:   # each trial its own sampling and wording; one trial leaves the seeds as they are
+                for who, s0 in seeds.items():
+                    if isinstance(s0, int): who.seed = s0 + t
+            todo = [env.data[i] for i in ids if (i, t) not in done]
+            for c in simulate(env, todo, agent, user, **kw):
+                recs.append({**record(env, c), **({"trial": t} if trials > 1 else {})})
+                if out: write_jsonl(out, recs[-1])
+    finally:
+        for who, s0 in seeds.items():
+            if isinstance(s0, int): who.seed = s0
     return recs
+
+def pass_hat_k(recs:list, k:int) -> float:
+    "tau-bench's pass^k: over tasks, the chance that k trials drawn from a task's n all succeed, C(c, k) / C(n, k)."
+    from math import comb
+    n, c = _trial_counts(recs)
+    if any(v < k for v in n.values()): raise DataError(f"pass^{k} needs at least {k} trials of every task")
+    return float(np.mean([comb(c[i], k) / comb(n[i], k) for i in n])) if n else float("nan")
+
+def pass_at_k(recs:list, k:int) -> float:
+    "pass@k: over tasks, the chance that at least one of k trials drawn from a task's n succeeds, 1 - C(n - c, k) / C(n, k)."
+    from math import comb
+    n, c = _trial_counts(recs)
+    if any(v < k for v in n.values()): raise DataError(f"pass@{k} needs at least {k} trials of every task")
+    return float(np.mean([1 - comb(n[i] - c[i], k) / comb(n[i], k) for i in n])) if n else float("nan")
+
+def _trial_counts(recs:list) -> tuple:
+    "Per task id: (number of trials, number that succeeded, i.e. reached reward 1.0)."
+    n, c = {}, {}
+    for r in recs:
+        n[r["id"]] = n.get(r["id"], 0) + 1
+        c[r["id"]] = c.get(r["id"], 0) + int(np.isclose(r["reward"], 1.0))
+    return n, c
 
 def summary_table(recs:list):
     "Per gold API: how many tasks have it and the share of them that satisfied it."
@@ -117,14 +154,15 @@ USERS = {**USER_KINDS, "tau-offline": TauOfflineUser, "tau-llm": TauLLMUser}
 MODEL_USERS = ("goal", "guide", "tau-llm")
 
 def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
-               structured:bool=False, grounded:bool=False) -> Agent:
+               structured:bool=False, grounded:bool=False, **react) -> Agent:
     "The agent called `name`: a scripted one, or a model agent (`react`, `fc`) on `backend` in `env`."
     if name not in AGENTS: raise DataError(f"unknown agent {name!r}; choose one of {', '.join(AGENTS)}")
     if name == "replay":
         if not calls: raise DataError("--agent replay needs --calls FILE (one JSON line per dialogue: {\"id\", \"calls\"})")
         if not Path(calls).is_file(): raise DataError(f"calls file {calls!r} does not exist")
         return ReplayAgent(calls)
-    if name == "react": return ReActAgent(backend, env, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded)
+    if name == "react": return ReActAgent(backend, env, temperature=temperature, max_tokens=max_tokens, structured=structured,
+                                          grounded=grounded, **react)   # react: plan_chars, text_chars
     if name == "fc":
         if structured or grounded:
             raise DataError("--structured and --grounded are for the ReAct agent; the function-calling agent already emits JSON tool calls")
@@ -183,6 +221,8 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="keep the conversations --out already holds (an interrupted run "
                    "with the same options) and evaluate only the rest")
     p.add_argument("--max-messages", type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)")
+    p.add_argument("--num-trials", type=int, default=1, help="run every task K times (trial t seeded with seed + t) and report "
+                   "pass^1..pass^K, as tau-bench does")
     p.add_argument("--batch", type=int, default=32, help="conversations simulated together (their generations share each model call)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -211,6 +251,7 @@ def josh_eval(argv=None):
     "Evaluate an agent on a split from the command line."
     a = eval_parser().parse_args(argv)
     if a.resume and not a.out: sys.exit("josh_eval: error: --resume needs --out")
+    if a.num_trials < 1: sys.exit(f"josh_eval: error: --num-trials must be at least 1, got {a.num_trials}")
     try:
         if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
         e, agent, user, user_name = eval_parts(a)
@@ -219,12 +260,13 @@ def josh_eval(argv=None):
     model = f" ({a.model}{', grounded' if a.grounded else ', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
     print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
     try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, max_messages=a.max_messages,
-                         batch_size=a.batch, progress=not a.quiet)
+                         batch_size=a.batch, progress=not a.quiet, trials=a.num_trials)
     except KeyboardInterrupt:
         sys.exit(f"\njosh_eval: interrupted; " + (f"the finished conversations are in {a.out}: re-run the same command with "
                  "--resume to evaluate only the rest" if a.out else "nothing was kept (no --out)"))
     print(summary_table(recs).to_string())
-    print(json.dumps(summarize(r["reward"] for r in recs)))
+    passes = {f"pass^{k}": round(pass_hat_k(recs, k), 4) for k in range(1, a.num_trials + 1)} if a.num_trials > 1 and recs else {}
+    print(json.dumps({**summarize(r["reward"] for r in recs), **passes}))
 
 # %% ../nbs/06_eval.ipynb #1e464d37
 def paired_bootstrap(a:dict, b:dict, n_boot:int=10_000, seed:int=0) -> dict:

@@ -75,7 +75,7 @@ def build_datasets(run, success_only:bool=False) -> dict:
 # %% ../nbs/08_harvest.ipynb #0c593cff
 SEMANTIC = ("env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "user", "user_model",
             "temperature", "seed", "shard", "structured", "max_tokens", "grounded")
-ADDED = {"grounded": False}   # options added after runs were recorded: the value a manifest without them had
+ADDED = {"grounded": False, "sft_min_reward": 1.0, "plan_chars": 300, "grad_accum": None}   # options added after runs were recorded: the value a manifest without them had
 
 def setting(config:dict, k:str):
     "Option `k` of a recorded `config`; one added since (`ADDED`) has the value runs had before it existed."
@@ -165,12 +165,12 @@ def harvest(env, agent, user, ids:list, run,
 AGENT_NAMES = (*MODEL_AGENTS, "scripted-random")
 
 def make_harvest_agent(name:str, env, backend=None, temperature:float=1.0, max_tokens:int=256, structured:bool=False,
-                       grounded:bool=False):
+                       grounded:bool=False, **react):
     "The agent `name` for a harvest: a model agent of the evaluation chapter on `backend`, or the scripted coin agent."
     if name == "scripted-random": return CoinAgent(p_call=0.3, p_wrong=0.2, p_error=0.03)
     if name not in MODEL_AGENTS: raise DataError(
         f"agent {name!r} cannot be harvested: JOSH needs an agent that samples; choose one of {', '.join(AGENT_NAMES)}")
-    return make_agent(name, env, backend, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded)
+    return make_agent(name, env, backend, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded, **react)
 
 def harvest_parser() -> argparse.ArgumentParser:
     "The command-line options of `josh_harvest`."
@@ -183,7 +183,8 @@ def harvest_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam-size", type=int, default=8, help="most live branches per conversation (paper: 8)")
     p.add_argument("--max-steps", type=int, default=15, help="JOSH steps per conversation (paper: 15)")
     p.add_argument("--agent", default="react", help=f"agent: {', '.join(AGENT_NAMES)}")
-    p.add_argument("--model", default="smollm2", help="agent model: smollm2, hf:PATH_OR_HUB_ID or openai:MODEL")
+    p.add_argument("--model", default="smollm2", help="agent model: smollm2 (offline default), qwen2.5-coder-0.5b, "
+                   "qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL")
     p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action")
     p.add_argument("--grounded", action="store_true", help="structured, and every value must be one the conversation has named")
     p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
@@ -205,7 +206,8 @@ def harvest_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/08_harvest.ipynb #bf793a3f
 def _model_kw(spec:str, gen_batch:int) -> dict:
-    return {"batch_size": gen_batch} if spec == "smollm2" or str(spec).startswith("hf:") else {}
+    from josh_nb.backends import OFFLINE_SPECS
+    return {"batch_size": gen_batch} if spec in OFFLINE_SPECS or str(spec).startswith("hf:") else {}
 
 def _parts(a):
     "Environment, agent and user of a parsed command line (the user is named in `a.user` on return)."

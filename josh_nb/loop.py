@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 from .core import *
 from .eval import ENVS, evaluate, select_ids, compare_runs, make_agent, make_eval_user
-from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, setting
+from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, setting, read_trees
+from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
-__all__ = ['stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser', 'run_loop',
-           'josh_loop']
+__all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser',
+           'training_rows', 'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -79,19 +80,25 @@ def loop_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-limit", type=int, help="evaluate on the first N dialogues of the evaluation split")
     p.add_argument("--rounds", type=int, default=1, help="harvest-train-evaluate rounds (the paper: 1)")
     p.add_argument("--agent", default="react", choices=["react", "fc"], help="model agent")
-    p.add_argument("--model", default="smollm2", help="smollm2 (offline default) or hf:PATH_OR_HUB_ID")
+    p.add_argument("--model", default="smollm2", help="smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b "
+                   "or hf:PATH_OR_HUB_ID")
     p.add_argument("--grounded", action="store_true", help="structured actions whose values the conversation has named")
     p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper (default: structured actions, "
                    "which a 135M model needs to find any reward)")
     p.add_argument("--user", default="rule", help="user simulator (rule needs no model)")
     p.add_argument("--beam-size", type=int, default=4, help="JOSH beam size (paper: 8; 4 keeps the CPU default short)")
     p.add_argument("--max-steps", type=int, default=5, help="JOSH steps per conversation (paper: 15; 5 keeps the CPU default under 15 minutes)")
-    p.add_argument("--algo", default="kto", choices=["kto", "sft", "dpo"], help="training objective (paper: kto)")
+    p.add_argument("--algo", default="kto", choices=["kto", "sft", "dpo", "sft+kto"],
+                   help="training objective (paper: kto); sft+kto: SFT on golden paths, then KTO on the same adapter")
+    p.add_argument("--sft-min-reward", type=float, default=1.0, help="SFT trains on the golden paths of conversations that "
+                   "reached this reward (paper: 1.0; below it, the golden path up to the last reward earned)")
     p.add_argument("--epochs", type=float, help="training epochs (default: the recipe's)")
     p.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     p.add_argument("--max-train-steps", type=int, help="stop training after this many optimizer steps")
+    p.add_argument("--grad-accum", type=int, help="gradient accumulation steps (default: the recipe's 8, an effective batch of 16)")
     p.add_argument("--max-messages", type=int, default=10, help="spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)")
     p.add_argument("--max-tokens", type=int, default=96, help="longest agent generation, in tokens (96 holds a structured action)")
+    p.add_argument("--plan-chars", type=int, default=300, help="structured actions: the longest plan, in characters")
     p.add_argument("--batch", type=int, default=8, help="conversations simulated side by side")
     p.add_argument("--gen-batch", type=int, default=64, help="rows a transformers backend decodes together (JOSH's "
                    "leaves of all conversations in one batch)")
@@ -105,11 +112,12 @@ def _eval_stage(d, env, backend, ids, a, adapter=None, log=print) -> list:
     "Evaluate the agent (with `adapter`, if any) on `ids`; the stage's records."
     def fn():
         _use_adapter(backend, adapter)
-        agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form, grounded=a.grounded)
+        agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form,
+                           grounded=a.grounded, plan_chars=a.plan_chars)
         recs = evaluate(env, ids, agent, make_eval_user(a.user, seed=a.seed), out=Path(d)/"results.jsonl",
                         resume=True, # an interrupted stage keeps its finished conversations (the run's settings are checked)
                         max_messages=a.max_messages, batch_size=a.batch, progress=not a.quiet)
-        return summarize(r["reward"] for r in recs)
+        return dict(summarize(r["reward"] for r in recs), adapter=str(adapter) if adapter else None)
     run_stage(d, fn, log)
     return read_jsonl(Path(d)/"results.jsonl")
 
@@ -124,22 +132,38 @@ def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print) -> dict:
     def fn():
         _use_adapter(backend, adapter)
         agent = make_harvest_agent(a.agent, env, backend, temperature=1.0, max_tokens=a.max_tokens, structured=not a.free_form,
-                                   grounded=a.grounded)
+                                   grounded=a.grounded, plan_chars=a.plan_chars)
         harvest(env, agent, make_eval_user(a.user, seed=a.seed), ids, d, beam_size=a.beam_size, max_steps=a.max_steps,
                 seed=a.seed, batch=a.batch, progress=not a.quiet)
         return build_datasets(d)
     return run_stage(d, fn, log)
 
+MIN_ROWS = {"sft": 1, "kto": 2, "dpo": 1}   # KTO estimates its KL reference from pairs of rows
+
+def training_rows(harvests:list, algo:str, sft_min_reward:float=1.0) -> list:
+    "The `algo` rows of every harvest so far, rebuilt from their trees; SFT takes golden paths of conversations that reached `sft_min_reward`."
+    trees = [t for h in harvests for t in read_trees(h)]
+    if algo == "sft": return [r for t in trees for r in sft_examples(t, min_reward=sft_min_reward)]
+    return datasets_from_trees(trees)[algo]
+
 def _train_stage(d, harvests:list, a, backend=None, log=print) -> dict:
     "Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory)."
     from josh_nb.train import train
     def fn():
-        rows = [r for h in harvests if (Path(h)/f"{a.algo}.jsonl").exists() for r in read_jsonl(Path(h)/f"{a.algo}.jsonl")]
-        if len(rows) < 2: return dict(rows=len(rows), skipped=f"too few {a.algo} examples to train on")
+        algos, init, done = a.algo.split("+"), None, {}
+        data = {al: training_rows(harvests, al, a.sft_min_reward) for al in algos}
+        counts = {al: len(rows) for al, rows in data.items()}
+        if all(counts[al] < MIN_ROWS[al] for al in algos):
+            return dict(rows=sum(counts.values()), counts=counts, skipped=f"too few {a.algo} examples to train on")
         if backend is not None: backend.free_memory()
-        over = {k: v for k, v in dict(epochs=a.epochs, lr=a.lr, max_steps=a.max_train_steps, seed=a.seed).items() if v is not None}
-        res = train(rows, algo=a.algo, model=a.model, out=Path(d)/"adapter", quiet=a.quiet, **over)
-        return dict(rows=len(rows), **{k: v for k, v in res.items() if isinstance(v, (int, float, str))})
+        over = {k: v for k, v in dict(epochs=a.epochs, lr=a.lr, max_steps=a.max_train_steps, grad_accum=a.grad_accum,
+                                      seed=a.seed).items() if v is not None}
+        for al in algos:   # sft+kto: SFT first, then KTO goes on training the same adapter
+            if counts[al] < MIN_ROWS[al]: log(f"josh_loop: too few {al} examples ({counts[al]}): {al} skipped"); continue
+            init = Path(d)/(f"{al}_adapter" if al != algos[-1] else "adapter")
+            res = train(data[al], algo=al, model=a.model, out=init, adapter=done.get("adapter"), quiet=a.quiet, **over)
+            done.update({f"{al}_{k}": v for k, v in res["metrics"].items() if isinstance(v, (int, float, str))}, adapter=str(init))
+        return dict(rows=sum(counts.values()), counts=counts, **done)
     return run_stage(d, fn, log)
 
 # %% ../nbs/10_loop.ipynb #c1ac5363
@@ -169,7 +193,7 @@ def run_loop(a, log=print) -> list:
         if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
             log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
         else:
-            adapter = rd/"train"/"adapter"
+            adapter = Path(t.get("adapter") or rd/"train"/"adapter")
             last = _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log)
         rows.append(dict(round_row(r, last, base), train_rows=t["rows"], trained="skipped" not in t))
     import pandas as pd
@@ -177,6 +201,12 @@ def run_loop(a, log=print) -> list:
     atomic_write(out/"results.json", json.dumps(rows, indent=1))
     plot_rounds(rows, out/"results.png")
     return rows
+
+def loop_summary(rows:list) -> dict:
+    "The run in one JSON-able line: each round's n, avg reward and success rate, the last round's p against round 0, what trained."
+    return {"rounds": [{k: r[k] for k in ("round", "n", "avg_reward", "success_rate")} for r in rows],
+            "p_value": rows[-1].get("p_value") if len(rows) > 1 else None,
+            "trained": [bool(r.get("trained")) for r in rows[1:]]}
 
 def josh_loop(argv=None):
     "The main job: baseline evaluation, then rounds of JOSH harvest, training and evaluation."
@@ -191,4 +221,45 @@ def josh_loop(argv=None):
     t = results_table(rows)
     print(t[[c for c in cols if c in t.columns]].to_string())
     print(f"results: {Path(a.out)/'results.csv'}, plot: {Path(a.out)/'results.png'}", file=sys.stderr)
-    print(json.dumps({"rounds": rows}))
+    print(json.dumps(loop_summary(rows)))
+
+# %% ../nbs/10_loop.ipynb #f34fe150
+def _why(gold:dict, calls:list) -> str:
+    "Why gold call `gold` was not earned, judged from the conversation's `calls`."
+    want = {k: norm(v) for k, v in gold["parameters"].items() if not is_empty(v)}
+    mine = [c["parameters"] for c in calls if c.get("name") == gold["name"] and isinstance(c.get("parameters"), dict)]
+    if not mine: return "wrong API"
+    if any(k in p and not is_empty(p[k]) and norm(p[k]) != v for p in mine for k, v in want.items()): return "wrong value"
+    if not any(all(k in p and norm(p[k]) == v for k, v in want.items()) for p in mine): return "missing value"
+    return "not credited"
+
+def gold_outcomes(env, recs:list):
+    "One row per gold call per evaluated conversation: setting-free facts (earned? why not?) for the learnability tables."
+    import pandas as pd
+    rows = []
+    for r in recs:
+        task = env.data[r["id"]]
+        for g, gold in enumerate(task.gold):
+            earned = g in set(r["satisfied"])
+            kind, domain = gold["name"].split("_", 1)
+            rows.append(dict(id=r["id"], trial=r.get("trial", 0), api=gold["name"], kind=kind, domain=domain, earned=earned,
+                             why="" if earned else _why(gold, r["calls"]), unreadable=r.get("unreadable", 0),
+                             silent_turns=r.get("silent_turns", 0), generations=r.get("generations", 0)))
+    return pd.DataFrame(rows)
+
+def pass_rates(outcomes, ks=(1, 2, 4, 8), by=("kind",)) -> "pd.DataFrame":
+    "pass@k per gold call (the chance that one of k sampled tries earns it), averaged over the gold calls of each group."
+    from math import comb
+    g = outcomes.groupby(["id", "api"] + [b for b in by if b not in ("api",)]).earned.agg(["size", "sum"]).reset_index()
+    n = int(g["size"].min()) if len(g) else 0
+    for k in ks:
+        if k <= n: g[f"pass@{k}"] = [1 - comb(s - c, k) / comb(s, k) for s, c in zip(g["size"], g["sum"])]
+    cols = [f"pass@{k}" for k in ks if k <= n]
+    return g.groupby(list(by))[cols].mean().round(3).assign(gold_calls=g.groupby(list(by)).size())
+
+def failure_table(outcomes) -> "pd.DataFrame":
+    "Why gold calls were not earned: the share of the missed gold calls of each kind that failed each way."
+    missed = outcomes[~outcomes.earned]
+    if missed.empty: return missed
+    return (missed.groupby("kind").why.value_counts(normalize=True).unstack(fill_value=0).round(3)
+            .assign(missed=missed.groupby("kind").size()))

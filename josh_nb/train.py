@@ -10,8 +10,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'RECIPES', 'FORMATS', 'recipe', 'load_rows', 'label_counts', 'demo_datasets', 'for_template',
-           'assistant_masks', 'sft_rows', 'model_path', 'load_base', 'lora_config', 'warmup_steps', 'make_trainer',
-           'read_log', 'plot_log', 'model_card', 'train', 'train_parser', 'josh_train']
+           'assistant_masks', 'masked_row', 'sft_rows', 'model_path', 'load_base', 'lora_config', 'warmup_steps',
+           'make_trainer', 'read_log', 'plot_log', 'model_card', 'train', 'train_parser', 'josh_train']
 
 # %% ../nbs/09_train.ipynb #c803feeb
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -125,9 +125,25 @@ def assistant_masks(tokenizer) -> bool:
     except ValueError: return False
     return True
 
+def masked_row(messages:list, tokenizer, tools=None) -> dict|None:
+    "`input_ids` and `assistant_masks` (1 on the agent's turns) of one conversation; None if the template's renderings are not prefixes."
+    render = lambda msgs, gen=False: tokenizer.apply_chat_template(msgs, tools=tools, tokenize=False, add_generation_prompt=gen)
+    full, spans = render(messages), []
+    for i, m in enumerate(messages):
+        if m.get("role") != "assistant": continue
+        head, upto = render(messages[:i], gen=True), render(messages[:i+1])
+        if not (full.startswith(head) and full.startswith(upto) and len(head) < len(upto)): return None
+        spans.append((len(head), len(upto)))
+    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    mask = [int(any(a <= s and e <= b for a, b in spans)) for s, e in enc["offset_mapping"]]
+    return {"input_ids": enc["input_ids"], "assistant_masks": mask} if any(mask) else None
+
 def sft_rows(rows:list, tokenizer) -> tuple:
-    "(SFT rows, whether they are multi-turn rows for `assistant_only_loss`): per-turn prompt/completion rows if the template can't mask."
+    "(SFT rows, whether they are `messages` rows for TRL's `assistant_only_loss`): else tokenized rows with our masks, else per-turn rows."
     if assistant_masks(tokenizer): return rows, True
+    def tools_of(r): return json.loads(r["tools"]) if isinstance(r.get("tools"), str) else r.get("tools")
+    masked = [masked_row(r["messages"], tokenizer, tools_of(r)) for r in rows] if tokenizer.is_fast else [None]
+    if all(masked): return masked, False
     out = []
     for r in rows:
         extra = {k: v for k, v in r.items() if k != "messages"}
@@ -137,9 +153,9 @@ def sft_rows(rows:list, tokenizer) -> tuple:
 
 # %% ../nbs/09_train.ipynb #c5aa9a13
 def model_path(model) -> Path|str:
-    "A trainable checkpoint for `model`: 'smollm2', a .gguf file (exported once to the cache), a folder or a hub id."
-    from josh_nb.backends import smollm2_checkpoint, export_checkpoint, HFBackend
-    if model == "smollm2": return smollm2_checkpoint()
+    "A trainable checkpoint for `model`: an offline spec ('smollm2', 'qwen2.5-coder-0.5b', ...), a .gguf file (exported once to the cache), a folder or a hub id."
+    from josh_nb.backends import export_checkpoint, HFBackend, OFFLINE_SPECS
+    if model in OFFLINE_SPECS: return export_checkpoint(model)   # exported once from the installed GGUF, then cached
     p = Path(str(model)).expanduser()
     if p.suffix == ".gguf":
         if not p.is_file(): raise FileNotFoundError(f"GGUF file {p} does not exist")
@@ -432,7 +448,8 @@ def train_parser() -> argparse.ArgumentParser:
                                 "Defaults are the paper's recipe; the last line printed is the JSON record.")
     p.add_argument("--algo", default="kto", choices=list(RECIPES), help="training algorithm (the paper: kto)")
     p.add_argument("--run", required=True, help="harvest run directory holding <algo>.jsonl (or the .jsonl file itself)")
-    p.add_argument("--model", default="smollm2", help="'smollm2', a .gguf file, a checkpoint folder or a hub id")
+    p.add_argument("--model", default="smollm2", help="'smollm2', 'qwen2.5-coder-0.5b', 'qwen2.5-coder-1.5b', a .gguf file, "
+                   "a checkpoint folder or a hub id")
     p.add_argument("--out", help="output folder (default: RUN/<algo>_adapter)")
     p.add_argument("--adapter", help="continue training this LoRA adapter (e.g. the previous round's)")
     p.add_argument("--epochs", type=float, help="epochs (paper: kto 1, sft 3)")

@@ -532,6 +532,14 @@ def _brief(ret):
     if ret is None or ret == []: return "nothing found"
     return str(ret)[:60]
 
+def _json_call(content:str) -> bool:
+    "Is `content` a structured agent's JSON action that calls an API (rather than speaks)?"
+    import json
+    if not content.startswith('{"plan"'): return False
+    try: act = json.loads(content).get("action")
+    except (json.JSONDecodeError, AttributeError): return False
+    return isinstance(act, dict) and act.get("name") != "speak"
+
 def transcript(conv, width:int=110) -> str:
     "The conversation as text: spoken turns, and the agent's API calls (ReAct or tool messages) with their results."
     import json, textwrap
@@ -539,7 +547,7 @@ def transcript(conv, width:int=110) -> str:
     def say(t): out.append(textwrap.fill(t["text"], width, initial_indent=f"{t['role']:>5}: ", subsequent_indent=" " * 7))
     for m in conv.messages:
         content = m.get("content") or ""
-        if m["role"] == "assistant" and ("APICALL" in content or m.get("tool_calls")):
+        if m["role"] == "assistant" and ("APICALL" in content or m.get("tool_calls") or _json_call(content)):
             r = next(calls, None)
             if r is None: continue
             p = {k: v for k, v in r["parameters"].items() if v} if isinstance(r["parameters"], dict) else r["parameters"]

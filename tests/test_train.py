@@ -98,14 +98,16 @@ def test_sft_step(tiny, run, tmp_path):
     assert res["recipe"]["epochs"] == 3 and res["counts"]["conversations"] == len(read_jsonl(run/"sft.jsonl"))
 
 def test_sft_rows_follow_the_template(tiny, run):
-    "SmolLM2's template has no assistant marks: one row per agent turn; a template TRL can mask keeps whole conversations."
+    "SmolLM2's template has no assistant marks: one tokenized row per conversation, masked to the agent's turns; a template TRL can mask keeps whole conversations."
     from transformers import AutoTokenizer
     import trl
     tok = AutoTokenizer.from_pretrained(tiny)
     rows, _ = load_rows(run, "sft")
-    per_turn, multi = sft_rows(rows, tok)
-    assert not multi and len(per_turn) == sum(m["role"] == "assistant" for r in rows for m in r["messages"])
-    assert all(r["completion"][0]["role"] == "assistant" for r in per_turn)
+    masked, multi = sft_rows(rows, tok)
+    assert not multi and len(masked) == len(rows)
+    for r, m in zip(rows, masked):
+        said = tok.decode([t for t, k in zip(m["input_ids"], m["assistant_masks"]) if k])
+        assert said == "".join(x["content"] + "<|im_end|>\n" for x in r["messages"] if x["role"] == "assistant")
     tok.chat_template = (Path(trl.__file__).parent/"chat_templates"/"qwen2_5.jinja").read_text()
     same, multi = sft_rows(rows, tok)
     assert multi and same is rows
