@@ -357,10 +357,15 @@ def _with_system(tree, msgs):
 def _extra(tree) -> dict: return {"tools": json.dumps(tree["tools"])} if tree.get("tools") else {}
 
 # %% ../nbs/07_josh.ipynb #1bb3c1f9
-def sft_examples(tree:dict, min_reward:float=1.0) -> list:
+def sft_examples(tree:dict, min_reward:float=1.0,
+                 mask_errors:bool=False, # keep a golden path with errors, its failing agent messages marked `"train": False`
+                ) -> list:
     "The SFT example of a tree: its golden path, if the conversation reached `min_reward` without API errors."
     gp = golden_path(tree)
-    if gp is None or tree["reward"] < min_reward - 1e-9 or has_error(gp): return []
+    if gp is None or tree["reward"] < min_reward - 1e-9: return []
+    if has_error(gp):
+        if not mask_errors: return []
+        gp = [{**m, "train": False} if m.get("role") == "assistant" and _caused_error(gp, i) else m for i, m in enumerate(gp)]
     return [{"messages": _with_system(tree, gp), **_extra(tree)}]
 
 def _is_speech(msgs:list, j:int) -> bool:

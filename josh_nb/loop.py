@@ -14,7 +14,8 @@ from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser',
-           'training_rows', 'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table']
+           'training_rows', 'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table',
+           'run_summary']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -82,24 +83,29 @@ def loop_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default="react", choices=["react", "fc"], help="model agent")
     p.add_argument("--model", default="smollm2", help="smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b "
                    "or hf:PATH_OR_HUB_ID")
-    p.add_argument("--grounded", action="store_true", help="structured actions whose values the conversation has named")
-    p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper (default: structured actions, "
-                   "which a 135M model needs to find any reward)")
+    p.add_argument("--grounded", action="store_true", default=True, help="structured actions whose values the conversation "
+                   "has named (the default: the first setting in which a 135M model's samples earn gold calls)")
+    p.add_argument("--structured", dest="grounded", action="store_false", help="structured actions, any value the databases hold")
+    p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper")
     p.add_argument("--user", default="rule", help="user simulator (rule needs no model)")
     p.add_argument("--beam-size", type=int, default=4, help="JOSH beam size (paper: 8; 4 keeps the CPU default short)")
-    p.add_argument("--max-steps", type=int, default=5, help="JOSH steps per conversation (paper: 15; 5 keeps the CPU default under 15 minutes)")
-    p.add_argument("--algo", default="kto", choices=["kto", "sft", "dpo", "sft+kto"],
-                   help="training objective (paper: kto); sft+kto: SFT on golden paths, then KTO on the same adapter")
-    p.add_argument("--sft-min-reward", type=float, default=1.0, help="SFT trains on the golden paths of conversations that "
-                   "reached this reward (paper: 1.0; below it, the golden path up to the last reward earned)")
-    p.add_argument("--epochs", type=float, help="training epochs (default: the recipe's)")
-    p.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
+    p.add_argument("--max-steps", type=int, default=3, help="JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)")
+    p.add_argument("--algo", default="sft", choices=["kto", "sft", "dpo", "sft+kto"], help="training objective (paper: kto; "
+                   "the CPU default: sft, on golden paths); sft+kto: SFT on golden paths, then KTO on the same adapter")
+    p.add_argument("--sft-min-reward", type=float, default=0.0, help="SFT trains on the golden paths of conversations that "
+                   "reached this reward (paper: 1.0, paths with errors dropped; below 1: the golden path up to the last reward "
+                   "earned, paths with errors kept with their failing agent turns left out of the loss)")
+    p.add_argument("--epochs", type=float, default=3, help="training epochs (the recipes': sft 3, kto 1)")
+    p.add_argument("--lr", type=float, default=2e-4, help="learning rate (the paper's recipes, for an 8B model: kto 5e-7, sft 2e-5; "
+                   "the CPU default 2e-4 moves a LoRA on a 135M model within the few steps a handful of rows gives)")
     p.add_argument("--max-train-steps", type=int, help="stop training after this many optimizer steps")
-    p.add_argument("--grad-accum", type=int, help="gradient accumulation steps (default: the recipe's 8, an effective batch of 16)")
+    p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (the recipes': 8, an effective batch of "
+                   "16; the CPU default 1: an optimiser step every 2 rows)")
     p.add_argument("--max-messages", type=int, default=10, help="spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)")
     p.add_argument("--max-tokens", type=int, default=96, help="longest agent generation, in tokens (96 holds a structured action)")
-    p.add_argument("--plan-chars", type=int, default=300, help="structured actions: the longest plan, in characters")
-    p.add_argument("--batch", type=int, default=8, help="conversations simulated side by side")
+    p.add_argument("--plan-chars", type=int, default=60, help="structured actions: the longest plan, in characters (a 135M "
+                   "model's plans are noise; 60 saves decoding time)")
+    p.add_argument("--batch", type=int, default=16, help="conversations simulated side by side")
     p.add_argument("--gen-batch", type=int, default=64, help="rows a transformers backend decodes together (JOSH's "
                    "leaves of all conversations in one batch)")
     p.add_argument("--seed", type=int, default=0, help="seed of the harvest, the rule user and training")
@@ -143,7 +149,7 @@ MIN_ROWS = {"sft": 1, "kto": 2, "dpo": 1}   # KTO estimates its KL reference fro
 def training_rows(harvests:list, algo:str, sft_min_reward:float=1.0) -> list:
     "The `algo` rows of every harvest so far, rebuilt from their trees; SFT takes golden paths of conversations that reached `sft_min_reward`."
     trees = [t for h in harvests for t in read_trees(h)]
-    if algo == "sft": return [r for t in trees for r in sft_examples(t, min_reward=sft_min_reward)]
+    if algo == "sft": return [r for t in trees for r in sft_examples(t, min_reward=sft_min_reward, mask_errors=sft_min_reward < 1)]
     return datasets_from_trees(trees)[algo]
 
 def _train_stage(d, harvests:list, a, backend=None, log=print) -> dict:
@@ -212,7 +218,7 @@ def josh_loop(argv=None):
     "The main job: baseline evaluation, then rounds of JOSH harvest, training and evaluation."
     a = loop_parser().parse_args(argv)
     if a.rounds < 0: sys.exit("josh_loop: error: --rounds must be 0 or more")
-    if a.free_form and a.grounded: sys.exit("josh_loop: error: --grounded constrains actions, --free-form does not: choose one")
+    if a.free_form: a.grounded = False   # free-form ReAct: nothing constrains the actions
     try: rows = run_loop(a, log=lambda m: print(m, file=sys.stderr))
     except (DataError, ValueError) as err: sys.exit(f"josh_loop: error: {err}")
     except KeyboardInterrupt:
@@ -263,3 +269,12 @@ def failure_table(outcomes) -> "pd.DataFrame":
     if missed.empty: return missed
     return (missed.groupby("kind").why.value_counts(normalize=True).unstack(fill_value=0).round(3)
             .assign(missed=missed.groupby("kind").size()))
+
+# %% ../nbs/10_loop.ipynb #7dac82b2
+def run_summary(run) -> dict:
+    "A `josh_loop` run directory (or a recorded copy) in one dict: settings, per-round rows, per-stage seconds, `run.json`."
+    run = Path(run)
+    stages = {str(p.parent.relative_to(run)): json.loads(p.read_text()) for p in sorted(run.rglob("done.json"))}
+    return dict(config=json.loads((run/"config.json").read_text()), rows=json.loads((run/"results.json").read_text()),
+                seconds={k: v.get("seconds") for k, v in stages.items()}, stages=stages,
+                run=json.loads((run/"run.json").read_text()) if (run/"run.json").is_file() else {})

@@ -126,11 +126,11 @@ def assistant_masks(tokenizer) -> bool:
     return True
 
 def masked_row(messages:list, tokenizer, tools=None) -> dict|None:
-    "`input_ids` and `assistant_masks` (1 on the agent's turns) of one conversation; None if the template's renderings are not prefixes."
+    "`input_ids` and `assistant_masks` (1 on the agent's turns but those marked `train: False`) of one conversation; None if the template's renderings are not prefixes."
     render = lambda msgs, gen=False: tokenizer.apply_chat_template(msgs, tools=tools, tokenize=False, add_generation_prompt=gen)
     full, spans = render(messages), []
     for i, m in enumerate(messages):
-        if m.get("role") != "assistant": continue
+        if m.get("role") != "assistant" or m.get("train") is False: continue   # `train: False`: shown, not learned
         head, upto = render(messages[:i], gen=True), render(messages[:i+1])
         if not (full.startswith(head) and full.startswith(upto) and len(head) < len(upto)): return None
         spans.append((len(head), len(upto)))
@@ -140,7 +140,8 @@ def masked_row(messages:list, tokenizer, tools=None) -> dict|None:
 
 def sft_rows(rows:list, tokenizer) -> tuple:
     "(SFT rows, whether they are `messages` rows for TRL's `assistant_only_loss`): else tokenized rows with our masks, else per-turn rows."
-    if assistant_masks(tokenizer): return rows, True
+    marked = any(m.get("train") is False for r in rows for m in r["messages"])   # turns to leave out: only our masks know
+    if assistant_masks(tokenizer) and not marked: return rows, True
     def tools_of(r): return json.loads(r["tools"]) if isinstance(r.get("tools"), str) else r.get("tools")
     masked = [masked_row(r["messages"], tokenizer, tools_of(r)) for r in rows] if tokenizer.is_fast else [None]
     if all(masked): return masked, False
@@ -148,7 +149,8 @@ def sft_rows(rows:list, tokenizer) -> tuple:
     for r in rows:
         extra = {k: v for k, v in r.items() if k != "messages"}
         msgs = r["messages"]
-        out += [{"prompt": msgs[:i], "completion": [m], **extra} for i, m in enumerate(msgs) if m.get("role") == "assistant"]
+        out += [{"prompt": msgs[:i], "completion": [m], **extra} for i, m in enumerate(msgs)
+                if m.get("role") == "assistant" and m.get("train") is not False]
     return out, False
 
 # %% ../nbs/09_train.ipynb #c5aa9a13
