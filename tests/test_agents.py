@@ -6,7 +6,7 @@ from josh_nb.core import Completion, Conversation, FunctionBackend
 from josh_nb.toolwoz_data import ToolWOZData
 from josh_nb.toolwoz_env import ToolWOZEnv
 from josh_nb.agents import (Action, ReActAgent, FCAgent, parse_react, read_structured, action_schema, strict_schema,
-                            sample_instance, react_call, react_speak, NO_ACTION, EMPTY_SPEAK)
+                            sample_instance, react_call, react_speak, NO_ACTION, EMPTY_SPEAK, json_action)
 from josh_nb.eval import OUT_OF_ROUNDS, agent_turn
 
 N = 500
@@ -127,10 +127,14 @@ def test_structured_fuzz(env):
     convs, labels, made = run_fuzz(env, ReActAgent(None, env, structured=True), structured_output, random.Random(1))
     n_bad = check_react_transcripts(env, convs, labels)
     assert n_bad > 150, n_bad
-    for c in convs:            # valid JSON actions enter the transcript as ReAct generations
+    n_json = 0
+    for c in convs:            # valid JSON actions enter the transcript as the normalised JSON the agent wrote
         for m in c.messages:
             if m["role"] == "assistant" and m["content"].startswith("{") and labels.get(m["content"]) != "bad":
-                raise AssertionError(f"JSON action kept as JSON: {m['content'][:200]}")
+                a = read_structured(m["content"])
+                assert not a.error and a.content == m["content"] and list(json.loads(m["content"])) == ["plan", "action"]
+                n_json += 1
+    assert n_json > 50, n_json
 
 def fc_output(rng, env, k):
     "(Completion, label) for the function-calling agent; `k` marks the text so the label can be found again."
@@ -199,8 +203,8 @@ def test_structured_reads_exactly(env):
     for _ in range(100):
         c = valid_call(rng, env)
         a = read_structured(json.dumps({"plan": "go", "action": c}))
-        assert (a.kind, a.call, a.content, a.error) == ("call", c, react_call(c, "go"), "")
-        assert parse_react(a.content).call == c
+        assert (a.kind, a.call, a.content, a.error) == ("call", c, json_action(c, "go"), "")
+        assert read_structured(a.content).call == c
 
 def test_system_prompt_and_batching(env):
     seen = []
