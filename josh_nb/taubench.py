@@ -246,9 +246,11 @@ class TauTable:
     def __repr__(self): return f"TauTable({self.name})"
 
 @patch
-def __getitem__(self:TauDB, table:str) -> TauTable:
-    "The table `table` of this view, as a dict-like `TauTable`."
-    return TauTable(self, table)
+def table(self:TauDB, name:str) -> TauTable:
+    "The table `name` of this view, as a dict-like `TauTable` (also `db[name]`)."
+    return TauTable(self, name)
+
+TauDB.__getitem__ = TauDB.table
 
 # %% ../nbs/11_taubench.ipynb #37fe134a
 def diff_table(db, other=None, width:int=60):
