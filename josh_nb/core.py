@@ -4,15 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #326e141a
 from __future__ import annotations
-import json, os, shutil, urllib.error, urllib.request
+import hashlib, json, math, os, shutil, tempfile, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['EMPTY_VALUES', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir', 'resolve_data_dir',
-           'write_jsonl', 'read_jsonl', 'atomic_write', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation',
-           'Completion', 'per_prompt', 'Backend', 'FunctionBackend']
+__all__ = ['EMPTY_VALUES', 'JSON_DEPTH', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir',
+           'resolve_data_dir', 'write_jsonl', 'read_jsonl', 'atomic_write', 'json_problem', 'at_least',
+           'check_writable', 'fingerprint', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion',
+           'per_prompt', 'Backend', 'FunctionBackend']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -68,17 +69,91 @@ def write_jsonl(path, rec:dict):
         f.write(json.dumps(rec) + "\n"); f.flush(); os.fsync(f.fileno())
 
 def read_jsonl(path) -> list:
-    "The records of the JSON-lines file `path`, skipping a torn (unterminated) last line."
-    txt = Path(path).read_text()
+    "The records of the JSON-lines file `path`, skipping a torn (unterminated) last line; any other bad line is a `DataError`."
+    try: txt = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e: raise DataError(f"{path} is not UTF-8 text (byte {e.start}): not a JSON-lines file") from None
     lines = txt.split("\n")
     if not txt.endswith("\n"): lines = lines[:-1]
-    return [json.loads(l) for l in lines if l.strip()]
+    out = []
+    for k, l in enumerate(lines, 1):
+        if not l.strip(): continue
+        try: rec = json.loads(l)
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise DataError(f"{path}:{k} is not a JSON record ({getattr(e, 'msg', 'nested too deep')}); "
+                            "mend or remove that line, or choose another file") from None
+        if not isinstance(rec, dict): raise DataError(f"{path}:{k} is not a JSON object")
+        out.append(rec)
+    return out
+
+def _new_mode(path:Path) -> int:
+    "The permissions a rewritten `path` keeps: its own, or what the umask gives a new file."
+    if path.is_file(): return path.stat().st_mode & 0o777
+    um = os.umask(0); os.umask(um)
+    return 0o666 & ~um
 
 def atomic_write(path, text:str):
-    "Write `text` to `path` through a temporary file and a rename: a kill leaves the old file or the new one."
-    tmp = Path(f"{path}.tmp")
-    with open(tmp, "w") as f: f.write(text); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    "Write `text` to `path` through a fresh temporary file beside it, synced and renamed: a kill leaves the old file or the new one."
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")   # unpredictable, created exclusively
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(text); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, _new_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+
+# %% ../nbs/00_core.ipynb #3a8a7a93
+JSON_DEPTH = 32   # deeper than any API call or record this package writes
+
+def json_problem(v, max_depth:int=JSON_DEPTH, at:str="value"):
+    "Why `v` is not plain JSON nested at most `max_depth` deep (a short phrase naming where), or None if it is."
+    stack = [(v, 0, at)]
+    while stack:
+        x, d, where = stack.pop()
+        if d > max_depth: return f"{at} is nested more than {max_depth} levels deep"
+        if x is None or isinstance(x, (str, bool, int)): continue
+        if isinstance(x, float):
+            if not math.isfinite(x): return f"{where} is {x}, not a JSON number"
+        elif isinstance(x, list): stack += [(y, d + 1, f"{where}[{k}]") for k, y in enumerate(x)]
+        elif isinstance(x, dict):
+            bad = next((k for k in x if not isinstance(k, str)), _OK)
+            if bad is not _OK: return f"{where} has the key {bad!r}, which is not a string"
+            stack += [(y, d + 1, f"{where}.{k}") for k, y in x.items()]
+        else: return f"{where} is a {type(x).__name__}, not a JSON value"
+    return None
+_OK = object()
+
+# %% ../nbs/00_core.ipynb #2329faf9
+def at_least(opts, **mins):
+    "Check that each option named in `mins` of the parsed `opts` is None or at least its minimum; else a `DataError`."
+    for k, lo in mins.items():
+        v = getattr(opts, k, None)
+        if v is not None and v < lo: raise DataError(f"--{k.replace('_', '-')} must be at least {lo}, got {v}")
+
+def check_writable(path, folder:bool=False) -> Path:
+    "Make sure the output `path` (a file, or a `folder`) can be written: create the folders it needs and try a file there."
+    p = Path(path); d = p if folder else p.parent
+    if p.exists() and p.is_dir() != folder: raise DataError(f"{p} is {'a file' if folder else 'a folder'}; --out wants {'a folder' if folder else 'a file'}")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".josh_nb_probe."); os.close(fd); os.unlink(tmp)
+    except (FileExistsError, NotADirectoryError):
+        f = next((q for q in [d, *d.parents] if q.exists() and not q.is_dir()), d)
+        raise DataError(f"cannot write {p}: {f} is a file, not a folder") from None
+    except OSError as e: raise DataError(f"cannot write {p}: {e.strerror or e}") from None
+    return p
+
+# %% ../nbs/00_core.ipynb #c372a4a6
+def fingerprint(*paths) -> str:
+    "A short sha256 of the files under `paths` (their names relative to each path's parent, and their bytes)."
+    h = hashlib.sha256()
+    for root in map(Path, paths):
+        files = sorted(q for q in root.rglob("*") if q.is_file()) if root.is_dir() else [root] if root.is_file() else []
+        for q in files:
+            h.update(f"{q.relative_to(root.parent)}\0{q.stat().st_size}\0".encode())
+            with open(q, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
+    return h.hexdigest()[:16]
 
 # %% ../nbs/00_core.ipynb #1b5091db
 def fetch_url(url:str, dest) -> Path:
