@@ -13,7 +13,7 @@ from .toolwoz_data import ToolWOZData
 from .toolwoz_env import ToolWOZEnv
 from .agents import *
 from .users import *
-from .taubench import TauEnv, TauOracleAgent, TauOfflineUser, TauLLMUser
+from .taubench import TauEnv, TauOracleAgent, TauInstructionUser, TauHintUser, TauLLMUser
 
 # %% auto #0
 __all__ = ['OUT_OF_ROUNDS', 'ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn',
@@ -150,7 +150,7 @@ SCRIPTED = {"oracle": TauOracleAgent,  # OracleAgent that also says a tau-bench 
             "silent": SilentAgent, "replay": ReplayAgent}
 MODEL_AGENTS = {"react": ReActAgent, "fc": FCAgent}
 AGENTS = {**SCRIPTED, **MODEL_AGENTS}
-USERS = {**USER_KINDS, "tau-offline": TauOfflineUser, "tau-llm": TauLLMUser}
+USERS = {**USER_KINDS, "tau-offline": TauInstructionUser, "tau-hint": TauHintUser, "tau-llm": TauLLMUser}
 MODEL_USERS = ("goal", "guide", "tau-llm")
 
 def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
@@ -209,7 +209,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--grounded", action="store_true", help="structured, and every value must be one the conversation has named")
     p.add_argument("--temperature", type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)")
     p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
-    p.add_argument("--user", choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline / tau-llm)")
+    p.add_argument("--user", choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline, which knows only the instruction; tau-hint names the next gold action; tau-llm)")
     p.add_argument("--user-model", help="model of a goal/guide/tau-llm user (default: the agent's model)")
     p.add_argument("--user-temperature", type=float, default=0.0, help="sampling temperature of a model user")
     p.add_argument("--seed", type=int, default=0, help="seed of the rule user's wording and of sampling")

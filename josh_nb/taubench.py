@@ -13,10 +13,10 @@ from .users import User, END
 from .agents import OracleAgent, react_speak
 
 # %% auto #0
-__all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'GREETING', 'STOP', 'TAU_RAW', 'tau_root',
-           'TauTask', 'read_tasks', 'TauData', 'api_examples', 'TauDB', 'reward_text', 'TauTable', 'diff_table',
-           'TauState', 'parse_call', 'value_error', 'object_error', 'tool_class', 'tool', 'think',
-           'transfer_to_human_agents', 'calculate', 'find_user_id_by_email', 'find_user_id_by_name_zip',
+__all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'GREETING', 'STOP', 'ASKED', 'CONFIRM', 'NOT_GIVEN',
+           'YES', 'TAU_RAW', 'tau_root', 'TauTask', 'read_tasks', 'TauData', 'api_examples', 'TauDB', 'reward_text',
+           'TauTable', 'diff_table', 'TauState', 'parse_call', 'value_error', 'object_error', 'tool_class', 'tool',
+           'think', 'transfer_to_human_agents', 'calculate', 'find_user_id_by_email', 'find_user_id_by_name_zip',
            'get_order_details', 'get_product_details', 'get_user_details', 'list_all_product_types',
            'cancel_pending_order', 'modify_pending_order_address', 'modify_pending_order_payment',
            'modify_pending_order_items', 'return_delivered_order_items', 'exchange_delivered_order_items',
@@ -24,8 +24,9 @@ __all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'G
            'search_onestop_flight', 'book_reservation', 'update_reservation_flights', 'update_reservation_baggages',
            'update_reservation_passengers', 'cancel_reservation', 'send_certificate', 'TauEnv', 'run_tool', 'gold_db',
            'outputs_said', 'gold_progress', 'oracle_state', 'pass_hat_k', 'rewards_by_task', 'user_system_prompt',
-           'user_messages', 'TauLLMUser', 'task_done', 'TauOfflineUser', 'TauOracleAgent', 'parse_tasks_py',
-           'parse_rules_py', 'tool_modules', 'parse_tool_py', 'download_tau', 'josh_tau']
+           'user_messages', 'TauLLMUser', 'instruction_pieces', 'first_person', 'TauInstructionUser', 'task_done',
+           'TauHintUser', 'TauOracleAgent', 'parse_tasks_py', 'parse_rules_py', 'tool_modules', 'parse_tool_py',
+           'download_tau', 'josh_tau']
 
 # %% ../nbs/11_taubench.ipynb #34644a5b
 TAU_DOMAINS = {"retail": dict(tables=("orders", "products", "users"), splits=("train", "dev", "test")),
@@ -959,6 +960,63 @@ class TauLLMUser(User):
         return res
 
 # %% ../nbs/11_taubench.ipynb #25f4e348
+_SENTENCE = re.compile(r"(?<=[.!?)])\s+(?=[A-Z(])")
+_DIRECTIVE = re.compile(r"\bagent\b|\binstruction\b|paraphrase|^(?:Try|Make sure|Be |Do not reveal)", re.I)
+_TRAIT = re.compile(r"^You are (?:a |an |very |quite |not |also |somewhat )?(?!in\b)[a-z][a-z-]*\b(?![_\d])")
+_IDENTITY = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b[a-z]+_[a-z]+_\d{4}\b|\b\d{5}\b|\bname is\b|^You are [A-Z]")
+
+def instruction_pieces(instruction:str) -> list:
+    "The sentences of a tau-bench `instruction` a customer would say, in order (how-to-play directives and character traits dropped)."
+    return [s for s in _SENTENCE.split(" ".join(instruction.split()))
+            if not (_DIRECTIVE.search(s) or (_TRAIT.match(s) and not _IDENTITY.search(s)))]
+
+_PERSON = [(r"\byou are\b", "I am"), (r"\byou're\b", "I'm"), (r"\byou'd\b", "I'd"), (r"\byou've\b", "I've"),
+           (r"\byou'll\b", "I'll"), (r"\byou have\b", "I have"), (r"\byourself\b", "myself"), (r"\byours\b", "mine"),
+           (r"\byour\b", "my"), (r"\byou name is\b", "my name is"),   # sic: tau-bench writes "You name is" 45 times
+           (r"(^|[,;:(]\s*|\b(?:and|but|or|if|that|so|then|when|because|as|since|which|where|unless|while)\s+)you\b", r"\1I"),
+           (r"\byou\b", "me")]
+
+def _cased(old:str, new:str) -> str: return new[:1].upper() + new[1:] if old[:1].isupper() else new
+
+def first_person(sentence:str) -> str:
+    "An instruction sentence as the customer says it: 'You want ... your order' -> 'I want ... my order'."
+    for pat, rep in _PERSON:
+        sentence = re.sub(pat, lambda m: _cased(m.group(0), m.expand(rep)), sentence, flags=re.I)
+    return sentence[:1].upper() + sentence[1:]
+
+# %% ../nbs/11_taubench.ipynb #6c75fa28
+ASKED = {  # what the agent asks for: (pattern in its message, pattern of the sentences that answer it)
+    "identity": (re.compile(r"\bemail|\bzip|\bpostal|\bname\b|user ?id|verify|authenticat|identif|account", re.I), _IDENTITY),
+    "order": (re.compile(r"(?:order|reservation|booking) (?:id|number|reference)|confirmation (?:code|number)", re.I),
+              re.compile(r"#W\d+|\b[A-Z0-9]{6}\b")),
+    "payment": (re.compile(r"\bpay|\bcard\b|paypal|refund|certificate|method", re.I),
+                re.compile(r"\bpay|card|gift|paypal|refund|certificate|credit", re.I)),
+}
+CONFIRM = re.compile(r"\bconfirm|\(yes/no\)|yes or no|shall i|should i|would you like me to|do you want me to|proceed|go ahead", re.I)
+NOT_GIVEN, YES = "Sorry, I don't have that with me.", "Yes, please go ahead."
+
+def _last_agent_text(conv) -> str: return next((t["text"] for t in reversed(conv.turns) if t["role"] == "agent"), "")
+
+class TauInstructionUser(User):
+    "An offline customer that knows only the task's instruction: says it a sentence at a time and answers questions from it."
+    def __init__(self, max_turns:int=10): self.max_turns = max_turns  # messages before it hangs up regardless
+    def reply(self, conv) -> str:
+        "The next customer message in `conv`, from the instruction and the agent's last message alone."
+        pieces = [first_person(p) for p in instruction_pieces(conv.task.instruction)]
+        said = [t["text"] for t in conv.turns if t["role"] == "user"]
+        if len(said) >= self.max_turns: return END
+        if not said: return next((p for p in pieces if not _IDENTITY.search(p)), pieces[0] if pieces else "Hi, I need some help.")
+        fresh = [p for p in pieces if not any(p in s for s in said)]
+        asked = _last_agent_text(conv)
+        for question, answers in ASKED.values():
+            if question.search(asked):
+                hits = [p for p in pieces if answers.search(p)]
+                return next((p for p in hits if p in fresh), hits[0]) if hits else NOT_GIVEN
+        if CONFIRM.search(asked): return YES
+        return fresh[0] if fresh else END
+    def respond(self, convs): return [self.reply(c) for c in convs]
+
+# %% ../nbs/11_taubench.ipynb #aa7fe999
 def _spoken(conv) -> list: return [t["text"] for t in conv.turns if t["role"] == "agent"]
 
 def task_done(conv) -> bool:
@@ -966,8 +1024,8 @@ def task_done(conv) -> bool:
     st = conv.state
     return st.db.same_as(gold_db(conv.task, st.db.base)) and all(outputs_said(conv.task.outputs, st.replies + _spoken(conv)))
 
-class TauOfflineUser(User):
-    "A customer that needs no model: states the instruction, then asks for the next outstanding gold action until done."
+class TauHintUser(User):
+    "A customer that tells the agent the answer: states the instruction, then names the next outstanding gold action until done."
     def __init__(self, max_turns:int=10): self.max_turns = max_turns  # messages before it hangs up regardless
     def respond(self, convs):
         out = []

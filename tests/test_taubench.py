@@ -1,5 +1,5 @@
 "tau-bench environments: each write stays in its conversation, branches never leak, oracle 1.0 / silent 0.0, 1,000 random calls never raise, pass^k, the downloader's parsing, the user simulators."
-import hashlib, itertools, json, math, random, shutil
+import hashlib, itertools, json, math, random, re, shutil
 from pathlib import Path
 import pytest
 from josh_nb.core import Conversation, Completion, FunctionBackend, DataError
@@ -330,21 +330,73 @@ def test_llm_user(envs):
     assert u.respond([c]) == [END] and c.stats["user_cost"] == 1.5    # an empty reply ends the chat
     assert u.respond([]) == []
 
-def test_offline_user_and_eval_loop(envs):
+def test_hint_user_and_eval_loop(envs):
     from josh_nb.eval import simulate
     from josh_nb.agents import SilentAgent
     env = envs["airline"]
     tasks = [env.data[i] for i in env.data.split("test")[:10]]
-    for user in (TauOfflineUser(), ScriptUser()):
+    for user in (TauHintUser(), TauInstructionUser(), ScriptUser()):
         convs = list(simulate(env, tasks, TauOracleAgent(), user, progress=False))
         for c in convs:
             c.state.replies += [x["text"] for x in c.turns if x["role"] == "agent"]   # what the loop's env.respond would record
-            assert env.reward(c.state) == 1.0 and c.ended == "user ended", c.task.id
+            assert env.reward(c.state) == 1.0, (type(user).__name__, c.task.id)
         assert all(len(c.state.calls) == len(c.task.gold) for c in convs)
-    convs = list(simulate(env, tasks[:3], SilentAgent(), TauOfflineUser(max_turns=4), progress=False))
+    convs = list(simulate(env, tasks[:3], SilentAgent(), TauHintUser(max_turns=4), progress=False))
     for c in convs:
         users = [x["text"] for x in c.turns if x["role"] == "user"]
-        assert len(users) == 5 and users[-1] == END   # 4 messages, then hang up and c.task.gold[0]["name"] in users[1]
+        assert len(users) == 5 and users[-1] == END and c.task.gold[0]["name"] in users[1]   # it names the gold action
+
+QUESTIONS = ["Hello! Could you give me your email, or your name and zip code?", "What is the order id or reservation number?",
+             "Which payment method should I use?", "Shall I proceed? (yes/no)", "Anything else I can help with?", "What do you mean?"]
+
+def _asking_agent():
+    from josh_nb.agents import Agent, Action, react_speak
+    class AskingAgent(Agent):   # asks every kind of question the customer answers, calls nothing
+        max_rounds = None
+        def act(self, convs):
+            return [Action("speak", text=q, content=react_speak(q)) for c in convs
+                    for q in [QUESTIONS[sum(t["role"] == "agent" for t in c.turns) % len(QUESTIONS)]]]
+    return AskingAgent()
+
+def _scalars(x):
+    if isinstance(x, dict): yield from (s for v in x.values() for s in _scalars(v))
+    elif isinstance(x, list): yield from (s for v in x for s in _scalars(v))
+    elif x is not None: yield str(x)
+
+def leaked(task, messages, tools) -> list:
+    "The tool names and gold argument values the customer's `messages` contain but the task's instruction does not."
+    said_in = lambda w, text: re.search(r"(?<![\w#])" + re.escape(w.lower()) + r"(?!\w)", text.lower())
+    secrets = set(tools) | {g["name"] for g in task.gold} | {v for g in task.gold for v in _scalars(g["parameters"])}
+    return sorted({w for w in secrets for m in messages if said_in(w, m) and not said_in(w, task.instruction)})
+
+def test_instruction_user_never_leaks(envs):
+    "Over whole test conversations of both domains, the default offline customer says no tool name and no gold argument its instruction lacks."
+    from josh_nb.eval import simulate, default_user, make_eval_user
+    assert default_user("tau-retail") == "tau-offline" and isinstance(make_eval_user("tau-offline"), TauInstructionUser)
+    for d, env in envs.items():
+        tasks = [env.data[i] for i in env.data.split("test")]
+        tools = [t["function"]["name"] for t in env.tools]
+        for agent in (_asking_agent(), TauOracleAgent()):
+            convs = list(simulate(env, tasks, agent, TauInstructionUser(), progress=False))
+            assert len(convs) == len(tasks) and all(len([t for t in c.turns if t["role"] == "user"]) >= 2 for c in convs)
+            for c in convs:
+                assert leaked(c.task, [t["text"] for t in c.turns if t["role"] == "user"], tools) == [], (d, c.task.id)
+        # the check is not vacuous: the hinting customer fails it on most tasks
+        hint = list(simulate(env, tasks, _asking_agent(), TauHintUser(), progress=False))
+        assert sum(bool(leaked(c.task, [t["text"] for t in c.turns if t["role"] == "user"], tools)) for c in hint) > len(tasks) // 2
+
+def test_instruction_user_answers(envs):
+    from josh_nb.eval import simulate
+    env = envs["retail"]; t = env.data["test_5"]
+    c = next(iter(simulate(env, [t], _asking_agent(), TauInstructionUser(), progress=False)))
+    users = [x["text"] for x in c.turns if x["role"] == "user"]
+    assert users[0].startswith("I want to exchange the water bottle")            # the goal first, not who it is
+    assert "mei_kovacs_8020" in users[1] and "28236" in users[1]                 # identity, when asked
+    assert users[2] == "Sorry, I don't have that with me."                        # no order id in the instruction
+    assert users[4] == "Yes, please go ahead." and users[-1] == END               # confirms; hangs up when all is said
+    assert not any("agent" in u for u in users)                                   # how-to-play directives are never said
+    short = list(simulate(env, [t], _asking_agent(), TauInstructionUser(max_turns=2), progress=False))[0]
+    assert [x["text"] for x in short.turns if x["role"] == "user"][-1] == END and len([x for x in short.turns if x["role"] == "user"]) == 3
 
 def test_josh_tau_cli(shared_data, capsys, tmp_path):
     josh_tau(["info", "--data", str(shared_data)])
