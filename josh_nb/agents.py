@@ -88,10 +88,13 @@ def read_calls(path) -> dict:
     "Dialogue id -> recorded calls, from a JSON-lines calls file."
     from josh_nb.toolwoz_data import norm_id
     out = {}
-    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+    try: text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e: raise DataError(f"{path} is not UTF-8 text (byte {e.start}): not a calls file") from None
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip(): continue
         try: rec = json.loads(line)
-        except json.JSONDecodeError as e: raise DataError(f"{path}:{n} is not valid JSON ({e.msg})") from e
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise DataError(f"{path}:{n} is not valid JSON ({getattr(e, 'msg', 'nested too deep')})") from None
         if not isinstance(rec, dict) or "id" not in rec or not isinstance(rec.get("calls"), list):
             raise DataError(f'{path}:{n} should be {{"id": ..., "calls": [{{"name": ..., "parameters": {{...}}}}, ...]}}')
         out[norm_id(str(rec["id"]))] = rec["calls"]
@@ -210,7 +213,7 @@ def read_object(s:str, max_chars:int=20_000):
     if sub is None or len(sub) > max_chars: return None
     try: obj = ast.literal_eval(sub)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError): return None
-    return obj if isinstance(obj, dict) else None
+    return obj if isinstance(obj, dict) and json_problem(obj) is None else None   # a set, bytes, a tuple: not a call
 
 # %% ../nbs/04_agents.ipynb #8e788a1d
 _NAME_FIRST = re.compile(r"\s*([A-Za-z_][\w.-]*)\s*\(?\s*\{")

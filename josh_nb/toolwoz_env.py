@@ -11,8 +11,8 @@ from .core import *
 from .toolwoz_data import *
 
 # %% auto #0
-__all__ = ['TIME_KEYS', 'DomainIndex', 'ToolWOZState', 'ToolWOZEnv', 'check_call', 'execute', 'call_hits', 'satisfied', 'reward',
-           'oracle_state', 'explain', 'shortfalls']
+__all__ = ['TIME_KEYS', 'DomainIndex', 'ToolWOZState', 'check_entities', 'ToolWOZEnv', 'check_call', 'execute', 'call_hits',
+           'satisfied', 'reward', 'oracle_state', 'explain', 'shortfalls']
 
 # %% ../nbs/02_toolwoz_env.ipynb #4616528f
 TIME_KEYS = ("leaveAt", "arriveBy")
@@ -62,12 +62,19 @@ class ToolWOZState:
     def __repr__(self): return f"ToolWOZState({self.task.id}, {len(self.calls)} calls)"
 
 # %% ../nbs/02_toolwoz_env.ipynb #e999d5d1
+def check_entities(db:list, name:str):
+    "A `DataError` naming the first entry of the database `db` (the file `name`) that is not an entity (a JSON object)."
+    bad = next((k for k, e in enumerate(db) if not isinstance(e, dict)), None)
+    if bad is not None: raise DataError(f"{name}: entry {bad} is {json.dumps(db[bad])[:40]}, not an entity (a JSON object); "
+                                        "mend the file or fetch it again with `josh_data download`")
+
 class ToolWOZEnv:
     "Executes ToolWOZ API calls and scores them with the benchmark's sparse reward."
     def __init__(self, data:ToolWOZData|str|None=None):
         self.data = data if isinstance(data, ToolWOZData) else ToolWOZData(data)
         self.allowed = {f"{a}_{d}": list(self.data.api_defs[d][f"{a}_{d}"]["parameters"])
                         for d in DOMAINS for a in ("search", "book")}
+        for d in DOMAINS: check_entities(self.data.dbs[d], f"multiwoz/db/{d}_db.json")
         self.index = {d: DomainIndex(self.data.dbs[d], self.allowed[f"search_{d}"]) for d in DOMAINS}
         self._gold = {}
 
@@ -95,8 +102,9 @@ def check_call(self:ToolWOZEnv, call) -> tuple:
     "`(name, parameters, None)` for a well-formed call, else `(name, parameters, error message)`."
     if isinstance(call, (str, bytes)):
         try: call = json.loads(call)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            return None, None, f'ERROR: the API call is not valid JSON ({e.msg}). Write {{"name": "<api>", "parameters": {{...}}}}.'
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            why = getattr(e, "msg", None) or "nested too deep"
+            return None, None, f'ERROR: the API call is not valid JSON ({why}). Write {{"name": "<api>", "parameters": {{...}}}}.'
     if not isinstance(call, dict) or not isinstance(call.get("name"), str):
         return None, None, 'ERROR: an API call must be a JSON object with a string "name" and a "parameters" object.'
     name, params = call["name"], call.get("parameters", call.get("arguments"))
@@ -104,6 +112,7 @@ def check_call(self:ToolWOZEnv, call) -> tuple:
         return name, params, f"ERROR: unknown API {name!r}. The APIs are: {', '.join(self.allowed)}."
     if not isinstance(params, dict):
         return name, params, f'ERROR: "parameters" of {name} must be an object mapping parameter names to strings.'
+    if (why := json_problem(params, at="parameters")): return name, params, f"ERROR: {why}; give one string per parameter."
     bad = [k for k in params if k not in self.allowed[name]]
     if bad: return name, params, (f"ERROR: {name} does not take the parameter(s) {', '.join(map(repr, bad))}. "
                                   f"Allowed: {', '.join(self.allowed[name]) or 'none'}.")
@@ -114,21 +123,38 @@ def check_call(self:ToolWOZEnv, call) -> tuple:
 ToolWOZEnv.check_call = check_call
 
 # %% ../nbs/02_toolwoz_env.ipynb #ea2e55d7
+def _recordable(params):
+    "`params` as a record keeps them: plain JSON; of an object that is not, the items that are."
+    if json_problem(params) is None: return params
+    if isinstance(params, dict): return {k: v for k, v in params.items() if isinstance(k, str) and json_problem(v) is None}
+    return None
+
+def _not_strings(name:str, params:dict, result) -> str|None:
+    "What the agent is told when `params` hold numbers or booleans: the faithful rules ignore them (see below)."
+    odd = {k: v for k, v in params.items() if v is not None and not isinstance(v, str)}
+    if not odd: return None
+    vals = ", ".join(f"{k}={json.dumps(v)}" for k, v in odd.items())
+    what = "the search ignored them" if name.startswith("search_") else "they cannot match the booking's details"
+    return (f"ERROR: parameter values must be strings; {vals} {'is' if len(odd) == 1 else 'are'} not, so {what} "
+            f"(write {', '.join(json.dumps(str(v).lower()) for v in odd.values())}). The call returned: {json.dumps(result)}")
+
 def execute(self:ToolWOZEnv, state:ToolWOZState, call):
     "Run `call` in the conversation `state`, record it, and return what the agent sees."
     name, params, err = self.check_call(call)
     if err:
-        state.calls.append({"name": name, "parameters": params, "returned": err})
+        state.calls.append({"name": name, "parameters": _recordable(params), "returned": err})
         return err
     args = clean(params)  # normalised, empty values dropped: what every rule compares
     action, d = name.split("_")
     if action == "search":
         ent = self._search(state.task, d, args)
         state.calls.append({"name": name, "parameters": params, "returned": ent})
-        return [dict(ent)] if ent is not None else []
-    res = self._book(state.task, d, args)
-    state.calls.append({"name": name, "parameters": params, "returned": res})
-    return {"success": res["success"], "return": dict(res["return"])}
+        out = [dict(ent)] if ent is not None else []
+    else:
+        res = self._book(state.task, d, args)
+        state.calls.append({"name": name, "parameters": params, "returned": res})
+        out = {"success": res["success"], "return": dict(res["return"])}
+    return _not_strings(name, params, out) or out
 ToolWOZEnv.execute = execute
 
 # %% ../nbs/02_toolwoz_env.ipynb #25f96c13
