@@ -18,7 +18,8 @@ from .taubench import TauEnv, TauOracleAgent, TauInstructionUser, TauHintUser, T
 # %% auto #0
 __all__ = ['OUT_OF_ROUNDS', 'ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn',
            'simulate', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'make_agent', 'default_user',
-           'make_eval_user', 'select_ids', 'eval_parser', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs',
+           'make_eval_user', 'select_ids', 'eval_parser', 'check_eval_options', 'data_id', 'eval_settings',
+           'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs',
            'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #5dddb66b
@@ -84,19 +85,26 @@ def record(env, conv:Conversation) -> dict:
 # %% ../nbs/06_eval.ipynb #c1e23bb4
 def _key(r:dict) -> tuple: return r.get("id"), r.get("trial", 0)
 
+def _holds_records(p) -> bool: return Path(p).is_file() and Path(p).stat().st_size > 0
+
 def evaluate(env, ids:list, agent:Agent, user:User, out=None,
-             resume:bool=False,   # keep the records `out` already holds for `ids`; simulate only the other tasks
-             trials:int=1,        # run every task this many times (trial t: agent and rule user seeded with seed + t)
+             resume:bool=False,    # keep the records `out` already holds; simulate only the tasks of `ids` it lacks
+             overwrite:bool=False, # replace the records of an existing `out` (without it, or `resume`, that is refused)
+             trials:int=1,         # run every task this many times (trial t: agent and rule user seeded with seed + t)
              **kw) -> list:
     "Simulate and score the tasks `ids` (`trials` times each); append each record to `out` (JSON lines) as it finishes."
     if trials < 1: raise DataError(f"trials must be at least 1, got {trials}")
     recs = []
     if out:
         out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+        if _holds_records(out) and not (resume or overwrite):
+            raise DataError(f"{out} already holds records: resume to continue it, overwrite to replace it, or write elsewhere")
+        old = {}
         if resume and out.is_file():
+            for r in read_jsonl(out): old.setdefault(_key(r), r)        # each (id, trial) once: the first record of it
             want = {(i, t) for i in ids for t in range(trials)}
-            recs = list({_key(r): r for r in read_jsonl(out) if _key(r) in want}.values())
-        atomic_write(out, "".join(json.dumps(r) + "\n" for r in recs))   # a kill here loses nothing
+            recs = [r for k, r in old.items() if k in want]
+        atomic_write(out, "".join(json.dumps(r) + "\n" for r in old.values()))   # a kill here loses nothing
     done = {_key(r) for r in recs}
     seeds = {who: getattr(who, "seed", None) for who in (agent, user)}
     try:
@@ -184,16 +192,32 @@ def make_eval_user(name:str, backend=None, temperature:float=0.0, seed:int=0) ->
     if name == "rule": return RuleUser(seed=seed)
     return USERS[name]()
 
+def _ids_in_split(env, split:str, ids:str, inside:list) -> list:
+    "The comma-separated `ids`, checked: known, each named once, and all in `split`."
+    want = [env.data[i.strip()].id for i in ids.split(",") if i.strip()]   # an unknown id: DataError, with close matches
+    if (dup := sorted({i for i in want if want.count(i) > 1})): raise DataError(f"--ids names {', '.join(dup)} more than once")
+    if (out := [i for i in want if i not in set(inside)]):
+        where = {i: [s for s, v in getattr(env.data, "splits", {}).items() if i in v] for i in out[:5]}
+        raise DataError(f"--ids: {', '.join(f'{i} (in {_or(where[i])})' for i in out[:5])} not in split {split!r}; "
+                        "give the split that holds them with --split")
+    return want
+
+def _or(xs): return " or ".join(repr(x) for x in xs) or "no split"
+
 def select_ids(env, split:str, limit=None, ids=None, agent=None) -> list:
-    "The task ids to run: a split, narrowed to `ids` (comma-separated) or to the replayed dialogues, cut at `limit`."
+    "The task ids to run: a split, narrowed to `ids` (comma-separated, all in the split) or to the replayed dialogues, cut at `limit`."
+    if limit is not None and limit < 1: raise DataError(f"--limit must be at least 1, got {limit}")
     out = env.data.split(split)
-    if ids: want = [i.strip() for i in ids.split(",")]; out = [env.data[i].id for i in want]
+    if not out: raise DataError(f"split {split!r} of {getattr(env.data, 'root', 'the data')} holds no dialogues: are its "
+                                "dialogue files missing (for ToolWOZ, multiwoz/test.json.zip and val.json.zip)?")
+    if ids: out = _ids_in_split(env, split, ids, out)
     elif isinstance(agent, ReplayAgent):
         missing = sorted(set(agent.calls) - set(out))
         if missing: print(f"josh_eval: {len(missing)} dialogue(s) of the calls file are not in split {split!r} "
                           f"and are skipped: {', '.join(missing[:5])}", file=sys.stderr)
         out = [i for i in out if i in agent.calls]
-    return out[:limit] if limit else out
+        if not out: raise DataError(f"none of the dialogues of the calls file is in split {split!r}")
+    return out[:limit] if limit is not None else out
 
 # %% ../nbs/06_eval.ipynb #02916fb1
 def eval_parser() -> argparse.ArgumentParser:
@@ -219,7 +243,9 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--ids", help="comma-separated dialogue ids to evaluate")
     p.add_argument("--out", help="write one JSON line per conversation here, as each one ends")
     p.add_argument("--resume", action="store_true", help="keep the conversations --out already holds (an interrupted run "
-                   "with the same options) and evaluate only the rest")
+                   "with the same options, checked against OUT.settings.json) and evaluate only the rest")
+    p.add_argument("--force", action="store_true", help="replace the conversations an existing --out holds (without it, "
+                   "or --resume, an existing --out is refused)")
     p.add_argument("--max-messages", type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)")
     p.add_argument("--num-trials", type=int, default=1, help="run every task K times (trial t seeded with seed + t) and report "
                    "pass^1..pass^K, as tau-bench does")
@@ -227,9 +253,53 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
-def eval_parts(a) -> tuple:
-    "Environment, agent and user of parsed `josh_eval` options; models are loaded only when needed."
-    env = ENVS[a.env](a.data)
+def check_eval_options(a):
+    "Check the parsed `josh_eval` options that need nothing loaded; a `DataError` names the first bad one."
+    if a.resume and a.force: raise DataError("--resume keeps what --out holds and --force replaces it: give one of them")
+    if (a.resume or a.force) and not a.out: raise DataError(f"--{'resume' if a.resume else 'force'} needs --out")
+    at_least(a, limit=1, max_messages=1, batch=1, num_trials=1, max_tokens=1, temperature=0, user_temperature=0)
+    if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
+
+def data_id(env) -> str:
+    "The identity of the data `env` reads (`fingerprint` of its files): a resumed run must read the same."
+    d = env.data
+    return fingerprint(d.dir) if hasattr(d, "dir") else fingerprint(Path(d.root)/"multiwoz", Path(d.root)/"toolwoz")
+
+def eval_settings(a, env) -> dict:
+    "What the records of a `josh_eval` run depend on: the options that change a conversation, and the data."
+    user = a.user or default_user(a.env, a.user_model)
+    s = dict(env=a.env, data=data_id(env), agent=a.agent, user=user, seed=a.seed, max_messages=a.max_messages)
+    if a.agent == "replay": s["calls"] = fingerprint(a.calls)
+    if a.agent in MODEL_AGENTS: s.update(model=a.model, base_url=a.base_url, adapter=a.adapter, structured=a.structured,
+                                         grounded=a.grounded, temperature=a.temperature, max_tokens=a.max_tokens)
+    if user in MODEL_USERS: s.update(user_model=a.user_model or a.model, user_temperature=a.user_temperature)
+    return s
+
+def settings_file(out) -> Path:
+    "Where `josh_eval` keeps the settings of the records in `out`: `OUT.settings.json` beside it."
+    return Path(f"{out}.settings.json")
+
+def check_eval_out(out, settings:dict, resume:bool=False, force:bool=False, calls=None) -> bool:
+    "Refuse an `--out` that would lose or mix records; True when a resume continues records already there."
+    p = check_writable(out)
+    if calls and p.exists() and Path(calls).exists() and p.samefile(calls):
+        raise DataError(f"--out {out} is the --calls file: writing would destroy it; choose another --out")
+    if not _holds_records(p) or force: return False
+    if not resume: raise DataError(f"{out} already holds records: --resume continues it, --force replaces it, or choose another --out")
+    sp = settings_file(p)
+    if not sp.is_file(): raise DataError(f"{out} has no {sp.name}, so its records' settings cannot be checked: --force "
+                                         "replaces them, or choose another --out")
+    try: old = json.loads(sp.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f"{sp} is not valid JSON ({e}); --force replaces the run") from None
+    if not isinstance(old, dict): raise DataError(f"{sp} is not a settings object; --force replaces the run")
+    diff = {k: (old.get(k), settings.get(k)) for k in old.keys() | settings.keys() if old.get(k) != settings.get(k)}
+    if diff: raise DataError(f"{out} holds records of other settings ({'; '.join(f'{k}: {x!r} there, {y!r} now' for k, (x, y) in sorted(diff.items()))}): "
+                             "--resume needs the same ones; --force replaces them, or choose another --out")
+    return True
+
+def eval_parts(a, env=None, agent=None) -> tuple:
+    "Environment, agent and user of parsed `josh_eval` options (`env` and a scripted `agent` when already made); models are loaded only when needed."
+    env = env or ENVS[a.env](a.data)
     user_name = a.user or default_user(a.env, a.user_model)
     backend = None
     if a.agent in MODEL_AGENTS or (user_name in MODEL_USERS and not a.user_model):
@@ -243,27 +313,33 @@ def eval_parts(a) -> tuple:
     if user_name in MODEL_USERS and a.user_model and a.user_model != a.model:
         from josh_nb.backends import make_backend
         ub = make_backend(a.user_model)
-    agent = make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured, a.grounded)
+    agent = agent or make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured, a.grounded)
     user = make_eval_user(user_name, ub, a.user_temperature, a.seed)
     return env, agent, user, user_name
 
 def josh_eval(argv=None):
     "Evaluate an agent on a split from the command line."
     a = eval_parser().parse_args(argv)
-    if a.resume and not a.out: sys.exit("josh_eval: error: --resume needs --out")
-    if a.num_trials < 1: sys.exit(f"josh_eval: error: --num-trials must be at least 1, got {a.num_trials}")
-    try:
-        if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
-        e, agent, user, user_name = eval_parts(a)
-        todo = select_ids(e, a.split, a.limit, a.ids, agent)
+    try:   # everything about the options, the data and --out is checked before any model is loaded
+        check_eval_options(a)
+        env = ENVS[a.env](a.data)
+        scripted = make_agent(a.agent, env, calls=a.calls) if a.agent in SCRIPTED else None
+        todo = select_ids(env, a.split, a.limit, a.ids, scripted)
+        settings = eval_settings(a, env)
+        resuming = check_eval_out(a.out, settings, a.resume, a.force, a.calls) if a.out else False
+        e, agent, user, user_name = eval_parts(a, env, scripted)
+        if a.out and not resuming: atomic_write(settings_file(a.out), json.dumps(settings, indent=1) + "\n")
     except DataError as err: sys.exit(f"josh_eval: error: {err}")
     model = f" ({a.model}{', grounded' if a.grounded else ', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
     print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
-    try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, max_messages=a.max_messages,
+    try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, overwrite=a.force or not resuming, max_messages=a.max_messages,
                          batch_size=a.batch, progress=not a.quiet, trials=a.num_trials)
+    except DataError as err: sys.exit(f"josh_eval: error: {err}")
     except KeyboardInterrupt:
         sys.exit(f"\njosh_eval: interrupted; " + (f"the finished conversations are in {a.out}: re-run the same command with "
                  "--resume to evaluate only the rest" if a.out else "nothing was kept (no --out)"))
+    if a.out and (extra := len(read_jsonl(a.out)) - len(recs)) > 0:
+        print(f"josh_eval: {a.out} also holds {extra} record(s) outside this selection; kept there, not in this summary", file=sys.stderr)
     print(summary_table(recs).to_string())
     passes = {f"pass^{k}": round(pass_hat_k(recs, k), 4) for k in range(1, a.num_trials + 1)} if a.num_trials > 1 and recs else {}
     print(json.dumps({**summarize(r["reward"] for r in recs), **passes}))
