@@ -11,13 +11,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 from .core import *
 from .josh import *
-from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, default_user, make_agent, make_eval_user, select_ids
+from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, data_id, default_user, make_agent, make_eval_user, select_ids
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',
-           'repair_jsonl', 'read_trees', 'build_datasets', 'setting', 'versions', 'git_commit', 'now', 'check_manifest',
-           'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser', 'empty_note',
-           'josh_harvest', 'merge_runs', 'josh_merge']
+           'repair_jsonl', 'read_trees', 'build_datasets', 'setting', 'versions', 'git_commit', 'now', 'read_manifest',
+           'check_manifest', 'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser',
+           'empty_note', 'josh_harvest', 'merge_runs', 'josh_merge']
 
 # %% ../nbs/08_harvest.ipynb #fc6c4264
 def seed_everything(seed:int):
@@ -55,7 +55,9 @@ def read_trees(run) -> list:
     "The finished trees of a run directory, one per id (the first, should an id appear twice)."
     p, out, seen = Path(run)/"trees.jsonl", [], set()
     if not p.exists(): return []
-    for t in read_jsonl(p):
+    for k, t in enumerate(read_jsonl(p), 1):   # a damaged line other than a torn last one: DataError naming it
+        if not isinstance(t.get("id"), str) or not isinstance(t.get("reward"), (int, float)):
+            raise DataError(f"{p}: record {k} is not a JOSH tree (no id or reward); mend or remove it, or choose another --out")
         if t["id"] not in seen: seen.add(t["id"]); out.append(t)
     return out
 
@@ -74,8 +76,8 @@ def build_datasets(run, success_only:bool=False) -> dict:
 
 # %% ../nbs/08_harvest.ipynb #0c593cff
 SEMANTIC = ("env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "user", "user_model",
-            "temperature", "seed", "shard", "structured", "max_tokens", "grounded")
-ADDED = {"grounded": False, "sft_min_reward": 1.0, "plan_chars": 300, "grad_accum": None}   # options added after runs were recorded: the value a manifest without them had
+            "temperature", "seed", "shard", "structured", "max_tokens", "grounded", "data_id")
+ADDED = {"grounded": False, "sft_min_reward": 1.0, "plan_chars": 300, "grad_accum": None, "data_id": None}   # options added after runs were recorded: the value a manifest without them had
 
 def setting(config:dict, k:str):
     "Option `k` of a recorded `config`; one added since (`ADDED`) has the value runs had before it existed."
@@ -98,12 +100,26 @@ def git_commit():
 
 def now() -> str: return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
-def check_manifest(run, config:dict):
-    "The run's existing manifest (or None); an error if it was harvested with other options than `config`."
+def read_manifest(run):
+    "The manifest of the run directory `run` (None when it has none), checked to be one a harvest wrote."
     p = Path(run)/"manifest.json"
     if not p.exists(): return None
-    m = json.loads(p.read_text())
-    diff = {k: (setting(m["config"], k), config.get(k)) for k in SEMANTIC if setting(m["config"], k) != config.get(k)}
+    try: m = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f"{p} is not valid JSON ({e}); mend it, or choose another --out") from None
+    if not isinstance(m, dict) or not isinstance(m.get("config"), dict) or not isinstance(m.get("runs", []), list):
+        raise DataError(f"{p} is not a harvest manifest (no \"config\" object); mend it, or choose another --out")
+    return m
+
+def check_manifest(run, config:dict):
+    "The run's existing manifest (or None); an error if it was harvested with other options than `config`, or has trees and no manifest."
+    m = read_manifest(run)
+    if m is None:
+        t = Path(run)/"trees.jsonl"
+        if t.is_file() and t.stat().st_size: raise DataError(f"{run} holds trees.jsonl but no manifest.json, so the options they were "
+                                                             "harvested with cannot be checked; choose another --out")
+        return None
+    old = lambda k: setting(m["config"], k)
+    diff = {k: (old(k), config.get(k)) for k in SEMANTIC if old(k) != config.get(k) and not (k == "data_id" and old(k) is None)}
     if diff: raise DataError(f"{run} was harvested with other options ({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                              "re-run with the same options to resume, or choose another --out")
     return m
@@ -209,12 +225,12 @@ def _model_kw(spec:str, gen_batch:int) -> dict:
     from josh_nb.backends import OFFLINE_SPECS
     return {"batch_size": gen_batch} if spec in OFFLINE_SPECS or str(spec).startswith("hf:") else {}
 
-def _parts(a):
-    "Environment, agent and user of a parsed command line (the user is named in `a.user` on return)."
+def _parts(a, env=None):
+    "Environment (`env`, when already made), agent and user of a parsed command line (the user is named in `a.user` on return)."
     if a.agent not in AGENT_NAMES: raise DataError(f"unknown agent {a.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
     a.user = a.user or default_user(a.env, a.user_model)
     if a.user not in USERS: raise DataError(f"unknown user {a.user!r}; choose one of {', '.join(USERS)}")
-    env = ENVS[a.env](a.data)
+    env = env or ENVS[a.env](a.data)
     from josh_nb.backends import make_backend
     backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch)) if a.agent != "scripted-random" or \
               (a.user in MODEL_USERS and not a.user_model) else None
@@ -240,14 +256,18 @@ def josh_harvest(argv=None):
     "Harvest JOSH training data from the command line."
     a = harvest_parser().parse_args(argv)
     if not a.temperature > 0: sys.exit("josh_harvest: error: JOSH samples several branches per turn: --temperature must be above 0 (the paper uses 1.0)")
-    if a.beam_size < 1 or a.max_steps < 1 or a.batch < 1: sys.exit("josh_harvest: error: --beam-size, --max-steps and --batch must be at least 1")
     a.user = a.user or default_user(a.env, a.user_model)
-    config = {k: v for k, v in vars(a).items() if k not in ("quiet", "delay")}
-    try:
+    try:   # options, data, ids and the run directory are checked before a model is loaded
+        at_least(a, limit=1, beam_size=1, max_steps=1, batch=1, gen_batch=1, max_tokens=1)
+        if a.agent not in AGENT_NAMES: raise DataError(f"unknown agent {a.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
+        if a.user not in USERS: raise DataError(f"unknown user {a.user!r}; choose one of {', '.join(USERS)}")
         k, n = parse_shard(a.shard)
-        check_manifest(a.out, config)  # refuse before loading a model
-        env, agent, user = _parts(a)
+        check_writable(a.out, folder=True)
+        env = ENVS[a.env](a.data)
         ids = shard_ids(select_ids(env, a.split, a.limit, a.ids), k, n)
+        config = {**{k: v for k, v in vars(a).items() if k not in ("quiet", "delay")}, "data_id": data_id(env)}
+        check_manifest(a.out, config); read_trees(a.out)
+        env, agent, user = _parts(a, env)
         m = open_manifest(a.out, config, ids)
     except (DataError, ValueError) as err: sys.exit(f"josh_harvest: error: {err}")
     print(f"josh_harvest: {a.env} {a.split}{f' shard {k}/{n}' if n > 1 else ''}, {len(ids)} dialogues, agent={a.agent}"
@@ -276,9 +296,8 @@ def merge_runs(out, shards:list, success_only:bool=False) -> dict:
     "Merge shard run directories into the run directory `out`; return its statistics."
     ms = []
     for d in shards:
-        p = Path(d)/"manifest.json"
-        if not p.exists(): raise DataError(f"{d} is not a harvest run directory (no manifest.json)")
-        ms.append(json.loads(p.read_text()))
+        if (m := read_manifest(d)) is None: raise DataError(f"{d} is not a harvest run directory (no manifest.json)")
+        ms.append(m)
     keys = [k for k in SEMANTIC if k != "shard"]
     for d, m in zip(shards[1:], ms[1:]):
         diff = [k for k in keys if setting(m["config"], k) != setting(ms[0]["config"], k)]
