@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_toolwoz_data.ipynb #d8b40089
 from __future__ import annotations
-import argparse, difflib, io, json, sys, tempfile, zipfile
+import argparse, difflib, io, json, math, sys, tempfile, zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,8 +15,8 @@ from .core import *
 # %% auto #0
 __all__ = ['DOMAINS', 'EXCLUDED', 'SPLITS', 'MULTIWOZ_ZIP', 'MULTIWOZ_DB', 'TOOLWOZ_FILES', 'TOOLWOZ_NAMES', 'norm_id', 'uid_key',
            'read_dialogues', 'load_raw', 'value_matches', 'search_filters', 'db_filter', 'last_system_turn',
-           'gold_calls', 'Task', 'ToolWOZData', 'split_table', 'plot_gold_calls', 'install_multiwoz_zip', 'download',
-           'josh_data']
+           'gold_calls', 'frame_row', 'Task', 'ToolWOZData', 'split_table', 'plot_gold_calls', 'install_multiwoz_zip',
+           'download', 'josh_data']
 
 # %% ../nbs/01_toolwoz_data.ipynb #b2c80b7c
 DOMAINS = ("restaurant", "hotel", "attraction", "train")  # the ToolWOZ domains
@@ -115,7 +115,9 @@ def _params(allowed, *sources) -> dict:
     return {p: next((s[p] for s in sources if p in s), "") for p in allowed}
 
 # %% ../nbs/01_toolwoz_data.ipynb #24699122
-def gold_calls(dialogue:dict, api_defs:dict, dbs:dict) -> tuple:
+def gold_calls(dialogue:dict, api_defs:dict, dbs:dict,
+               aligned:bool=False # fill a booked entry's missing fields from the search hit's own fields, not the authors' misaligned ones
+              ) -> tuple:
     "The gold (success) calls and the failure variants of a MultiWOZ `dialogue`."
     goal, meta = dialogue["goal"], last_system_turn(dialogue["log"])
     gold, failure = [], []
@@ -130,7 +132,7 @@ def gold_calls(dialogue:dict, api_defs:dict, dbs:dict) -> tuple:
         booked = ((meta.get(d) or {}).get("book") or {}).get("booked") or []
         if book and booked:
             entry = dict(booked[-1])
-            _fill_returns(entry, d, api_defs, meta, dbs, info, sp)
+            _fill_returns(entry, d, api_defs, meta, dbs, info, sp, aligned)
             params = {**_params(bp, book), uid_key(d): entry.get(uid_key(d), "")}
             gold.append(dict(name=f"book_{d}", domain=d, parameters=params, returns=entry,
                              unique_id=entry.get(uid_key(d), "")))
@@ -140,12 +142,19 @@ def gold_calls(dialogue:dict, api_defs:dict, dbs:dict) -> tuple:
     return gold, failure
 
 # %% ../nbs/01_toolwoz_data.ipynb #213b4191
-def _fill_returns(entry, d, api_defs, meta, dbs, info, sp):
+def frame_row(db:list, entity:dict, fields:list) -> dict:
+    "`entity` as the authors' gold search lists it: the API's return `fields` zipped with the entity's values in table-column order."
+    cols = {}
+    for e in db: cols.update(dict.fromkeys(e))   # a pandas DataFrame of the JSON records: keys in order of first appearance
+    return dict(zip(fields, [entity.get(c, math.nan) for c in cols]))
+
+def _fill_returns(entry, d, api_defs, meta, dbs, info, sp, aligned=False):
     "Complete a booked `entry` with its API's return fields: from the turn's `semi` state, else the first gold search hit."
     semi = (meta.get(d) or {}).get("semi") or {}
     missing = [k for k in api_defs[d][f"book_{d}"]["returns"] if k not in entry]
     if not missing: return
     first = db_filter(dbs.get(d, []), _params(sp, info))[:1]
+    if first and not aligned: first = [frame_row(dbs[d], first[0], api_defs[d][f"search_{d}"]["returns"])]
     for k in missing:
         if k in semi and not is_empty(semi[k]): entry[k] = semi[k]
         elif first and k in first[0]: entry[k] = first[0][k]
@@ -176,7 +185,9 @@ SPLITS = ("test", "full_test", "val", "train", "josh_train")
 class ToolWOZData:
     "The ToolWOZ tasks of a data directory (see `resolve_data_dir`), with the paper's splits."
     def __init__(self, data=None, # data directory; default `$JOSH_NB_DATA`, the cache, else the embedded mini dataset
-                 quiet=False):    # don't say which data is used
+                 quiet=False,     # don't say which data is used
+                 aligned=False):  # gold bookings filled from the search hit's own fields (see `frame_row`), not the authors'
+        self.aligned = aligned
         self.root = resolve_data_dir(data)
         self.is_mini = self.root == mini_dir()
         raw = load_raw(self.root)
@@ -185,7 +196,7 @@ class ToolWOZData:
         self.kept = {k: v for k, v in raw["dialogues"].items() if not any(v["goal"].get(d) for d in EXCLUDED)}
         self.tasks = {}
         for k, v in self.kept.items():
-            gold, failure = gold_calls(v, self.api_defs, self.dbs)
+            gold, failure = gold_calls(v, self.api_defs, self.dbs, aligned)
             self.tasks[k] = Task(k, v["goal"], v["log"], gold, failure)
         self._dropped = raw["dialogues"].keys() - self.kept.keys()
         full_test = sorted(set(raw["test_list"]) & self.tasks.keys())

@@ -244,6 +244,9 @@ def explain(env:ToolWOZEnv, task:Task, i:int) -> str:
         return "no entity in the database matches the goal"
     ents = [e for e in db if e.get(key) == uid]
     if not ents:
+        other = next(((k, e) for e in db for k, v in e.items() if k != key and v == uid), None)
+        if other: return (f"the booked {key} {uid!r} is the {other[0]} of {other[1].get(key)!r}: the booking lacked a {key}, and the "
+                          f"authors fill it from a search hit whose fields are misaligned (see `frame_row`)")
         close = difflib.get_close_matches(uid, [e.get(key, "") for e in db], n=1)
         return f"the booked {key} {uid!r} is not in the database" + (f" (closest: {close[0]!r})" if close else "")
     for k, asked in f.items():

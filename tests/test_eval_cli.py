@@ -26,7 +26,7 @@ def test_oracle_ceiling(shared_data, split, n):
 
 def test_oracle_test_split_figures(shared_data):
     s, *_ = josh_eval("--split", "test", "--agent", "oracle", data=shared_data)
-    assert (s["avg_reward"], s["success_rate"]) == (0.9804, 0.94)
+    assert (s["avg_reward"], s["success_rate"]) == (0.9798, 0.9378)
 
 def test_silent_scores_zero(shared_data):
     s, out, err, rc = josh_eval("--split", "test", "--agent", "silent", data=shared_data)
