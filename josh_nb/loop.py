@@ -8,14 +8,14 @@ import argparse, json, os, sys, time
 from pathlib import Path
 import numpy as np
 from .core import *
-from .eval import ENVS, evaluate, select_ids, compare_runs, make_agent, make_eval_user
+from .eval import ENVS, data_id, evaluate, select_ids, compare_runs, make_agent, make_eval_user
 from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, setting, read_trees
 from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser',
-           'training_rows', 'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table',
-           'run_summary']
+           'training_rows', 'check_loop_options', 'read_config', 'run_loop', 'loop_summary', 'josh_loop',
+           'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -173,17 +173,32 @@ def _train_stage(d, harvests:list, a, backend=None, log=print) -> dict:
     return run_stage(d, fn, log)
 
 # %% ../nbs/10_loop.ipynb #c1ac5363
+def check_loop_options(a):
+    "Check the parsed `josh_loop` options and `--out` before anything is loaded; a `DataError` names the first bad one."
+    at_least(a, limit=1, eval_limit=1, rounds=0, beam_size=1, max_steps=1, max_train_steps=1, grad_accum=1, max_messages=1,
+             max_tokens=1, plan_chars=1, batch=1, gen_batch=1)
+    for k in ("epochs", "lr"):
+        if not getattr(a, k) > 0: raise DataError(f"--{k} must be above 0, got {getattr(a, k)}")
+    check_writable(a.out, folder=True)
+
+def read_config(p) -> dict:
+    "A run directory's recorded `config.json`, checked to be a settings object."
+    try: c = json.loads(Path(p).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f"{p} is not valid JSON ({e}); mend it or use another --out") from None
+    if not isinstance(c, dict): raise DataError(f"{p} is not a settings object; mend it or use another --out")
+    return c
+
 def run_loop(a, log=print) -> list:
     "Baseline, then `a.rounds` rounds of harvest → train → evaluate in run directory `a.out`; the results rows."
     from josh_nb.backends import make_backend
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    cfg = {k: v for k, v in vars(a).items() if k not in ("quiet", "rounds", "out")}
+    env = ENVS[a.env](a.data)
+    cfg = {**{k: v for k, v in vars(a).items() if k not in ("quiet", "rounds", "out")}, "data_id": data_id(env)}
     if (out/"config.json").exists():
-        old = json.loads((out/"config.json").read_text())
-        diff = {k: (setting(old, k), v) for k, v in cfg.items() if setting(old, k) != v}
+        old = read_config(out/"config.json")
+        diff = {k: (setting(old, k), v) for k, v in cfg.items() if setting(old, k) != v and not (k == "data_id" and k not in old)}
         if diff: raise DataError(f"{out} holds a run with other settings {diff}; use another --out or the same settings")
     atomic_write(out/"config.json", json.dumps(cfg, indent=1))
-    env = ENVS[a.env](a.data)
     eval_ids, harvest_ids = select_ids(env, a.eval_split, a.eval_limit), select_ids(env, a.harvest_split, a.limit)
     log(f"josh_loop: {a.env} ({env.data.root}), harvest {a.harvest_split} x{len(harvest_ids)}, evaluate {a.eval_split} "
         f"x{len(eval_ids)}, {a.rounds} round(s), {a.agent} agent{'' if a.free_form else ' with grounded actions' if a.grounded else ' with structured actions'}, "
@@ -217,9 +232,10 @@ def loop_summary(rows:list) -> dict:
 def josh_loop(argv=None):
     "The main job: baseline evaluation, then rounds of JOSH harvest, training and evaluation."
     a = loop_parser().parse_args(argv)
-    if a.rounds < 0: sys.exit("josh_loop: error: --rounds must be 0 or more")
     if a.free_form: a.grounded = False   # free-form ReAct: nothing constrains the actions
-    try: rows = run_loop(a, log=lambda m: print(m, file=sys.stderr))
+    try:
+        check_loop_options(a)
+        rows = run_loop(a, log=lambda m: print(m, file=sys.stderr))
     except (DataError, ValueError) as err: sys.exit(f"josh_loop: error: {err}")
     except KeyboardInterrupt:
         sys.exit(f"\njosh_loop: interrupted; re-run the same command to resume (finished stages are kept in {a.out})")
