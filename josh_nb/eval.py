@@ -295,6 +295,7 @@ def check_eval_out(out, settings:dict, resume:bool=False, force:bool=False, call
     diff = {k: (old.get(k), settings.get(k)) for k in old.keys() | settings.keys() if old.get(k) != settings.get(k)}
     if diff: raise DataError(f"{out} holds records of other settings ({'; '.join(f'{k}: {x!r} there, {y!r} now' for k, (x, y) in sorted(diff.items()))}): "
                              "--resume needs the same ones; --force replaces them, or choose another --out")
+    read_jsonl(p)   # a damaged line (other than a torn last one) is reported now, not after a model is loaded
     return True
 
 def eval_parts(a, env=None, agent=None) -> tuple:
