@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
-import contextvars, ctypes, functools, gc, hashlib, importlib.util, json, os, random, re, shutil, struct, sys, time, warnings
+import argparse, contextvars, ctypes, functools, gc, hashlib, importlib.util, json, os, random, re, shutil, struct, sys, time, warnings
+from urllib.parse import urlparse
 import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,13 +14,15 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['SMOLLM2_GGUF', 'OFFLINE_MODELS', 'OFFLINE_SPECS', 'MIN_PREFIX', 'SHARED_PREFIX', 'GRAMMARS_KEPT', 'PRICES',
-           'smollm2_gguf', 'OfflineModel', 'offline_model', 'part_files', 'gguf_header', 'file_sha256', 'check_gguf',
-           'offline_gguf', 'export_checkpoint', 'smollm2_checkpoint', 'cpu_has_bf16', 'HFBackend', 'tool_call_text',
-           'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'sample_next', 'shared_prefix', 'KVStore',
-           'growing_layer', 'growing_cache', 'plain_cache', 'grouped_decode_attention', 'shared_prefix_attention',
-           'prefix_split_attention', 'use_shared_prefix_attention', 'release_heap', 'price_of', 'to_openai_messages',
-           'BackendError', 'OpenAIBackend', 'make_backend']
+__all__ = ['SMOLLM2_GGUF', 'OFFLINE_MODELS', 'OFFLINE_SPECS', 'DTYPES', 'QUANTIZE', 'CPU_AUTO_ROWS', 'MIN_PREFIX',
+           'SHARED_PREFIX', 'GRAMMARS_KEPT', 'PRICES', 'OPENAI_HOST', 'smollm2_gguf', 'OfflineModel', 'offline_model',
+           'part_files', 'gguf_header', 'file_sha256', 'check_gguf', 'offline_gguf', 'export_checkpoint',
+           'smollm2_checkpoint', 'cpu_has_bf16', 'cuda_dtype', 'quantization_config', 'HFBackend', 'tool_call_text',
+           'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'sample_next', 'auto_batch_size', 'free_memory_bytes',
+           'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache', 'grouped_decode_attention',
+           'shared_prefix_attention', 'prefix_split_attention', 'use_shared_prefix_attention', 'release_heap',
+           'price_of', 'to_openai_messages', 'BackendError', 'redact', 'openai_url', 'is_openai', 'OpenAIBackend',
+           'make_backend', 'gen_batch_arg', 'add_model_options', 'model_kind', 'backend_kwargs']
 
 # %% ../nbs/03_backends.ipynb #a0c12105
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -249,15 +252,42 @@ def cpu_has_bf16() -> bool:
     import torch
     return any(getattr(torch.cpu, f, lambda: False)() for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
 
-def _resolve_dtype(dtype, device:str):
-    "A torch dtype from `dtype` (None, a name or a dtype); by default bfloat16 on CUDA and on a CPU with native bfloat16, else float32."
+def cuda_dtype():
+    "The dtype a GPU computes in: bfloat16 where it is native (Ampere and later), else float16 (a T4, a V100)."
     import torch
-    dtype = dtype or (os.environ.get("JOSH_NB_CPU_DTYPE") if not str(device).startswith("cuda") else None)
-    if dtype is None: return torch.bfloat16 if str(device).startswith("cuda") or cpu_has_bf16() else torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+
+DTYPES = ("auto", "bfloat16", "float16", "float32")   # what `--dtype` takes
+
+def _resolve_dtype(dtype, device:str):
+    "A torch dtype from `dtype` ('auto'/None, a name or a dtype); auto: `cuda_dtype()` on a GPU, bfloat16 on a CPU with native bfloat16 ($JOSH_NB_CPU_DTYPE overrides), else float32."
+    import torch
+    cuda = str(device).startswith("cuda")
+    if dtype in (None, "auto"): dtype = None if cuda else os.environ.get("JOSH_NB_CPU_DTYPE")
+    if dtype is None: return cuda_dtype() if cuda else torch.bfloat16 if cpu_has_bf16() else torch.float32
     if isinstance(dtype, str):
-        if not isinstance(getattr(torch, dtype, None), torch.dtype): raise ValueError(f"unknown dtype {dtype!r}")
-        return getattr(torch, dtype)
+        t = getattr(torch, dtype, None)
+        if not (isinstance(t, torch.dtype) and t.is_floating_point): raise ValueError(f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+        return t
     return dtype
+
+QUANTIZE = ("none", "4bit", "8bit")   # what `--quantize` takes
+
+def quantization_config(quantize,        # 'none' (or None), '4bit' or '8bit'
+                        dtype,           # the dtype 4-bit weights are computed in
+                        device:str):     # where the model is to load
+    "transformers' `BitsAndBytesConfig` for `quantize` (4bit: NF4 with double quantisation, the authors' QLoRA; 8bit: LLM.int8), or None; refused off CUDA."
+    if quantize in (None, "none", False): return None
+    if quantize is True: quantize = "4bit"
+    if quantize not in QUANTIZE: raise ValueError(f"unknown quantisation {quantize!r}: use one of {', '.join(QUANTIZE)}")
+    if not str(device).startswith("cuda"):
+        import torch
+        where = "none is available here" if not torch.cuda.is_available() else f"the model is to load on {device}"
+        raise ValueError(f"{quantize} quantisation (bitsandbytes) needs a CUDA GPU, and {where}: use --quantize none")
+    from transformers import BitsAndBytesConfig
+    if quantize == "8bit": return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=_resolve_dtype(dtype, device))
 
 # %% ../nbs/03_backends.ipynb #800c28a0
 class HFBackend(Backend):
@@ -266,10 +296,11 @@ class HFBackend(Backend):
                  tokenizer=None,            # the tokenizer, when `model` is a loaded model
                  adapter=None,              # folder of a peft LoRA adapter to load on top
                  device=None,               # 'cuda' or 'cpu'; default: cuda when available
-                 dtype=None,                # default: bfloat16 on CUDA and on CPUs with native bfloat16 ($JOSH_NB_CPU_DTYPE overrides), else float32
-                 load_in_4bit=None,         # 4-bit NF4 (bitsandbytes); CUDA only
+                 dtype=None,                # 'auto' (None): bfloat16 on a GPU that has it, else float16; on a CPU bfloat16 where native ($JOSH_NB_CPU_DTYPE overrides), else float32
+                 quantize=None,             # '4bit' (NF4, QLoRA's) or '8bit' weights through bitsandbytes, CUDA only; 'none'/None: `dtype` weights
+                 load_in_4bit=None,         # the same as quantize='4bit' (kept for older callers)
                  gguf_file=None,            # file name inside the `model` folder, to load a GGUF model
-                 batch_size:int=8,          # rows decoded together
+                 batch_size:int|str=8,      # rows decoded together; 'auto': as many as free memory holds (`auto_batch_size`)
                  top_p:float=1.0,           # nucleus sampling: sample from the smallest set of tokens holding this much probability (1.0: all)
                  kv_cache_mb:int=4096,      # MiB of past keys/values kept for reuse across calls (0: none)
                  chat_template=None,        # override the tokenizer's chat template
@@ -278,25 +309,23 @@ class HFBackend(Backend):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         if not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        if batch_size != "auto" and not (isinstance(batch_size, int) and batch_size >= 1):
+            raise ValueError(f"batch_size must be a positive integer or 'auto', got {batch_size!r}")
+        if load_in_4bit: quantize = quantize or "4bit"
         self.batch_size, self.top_p, self._grammars, self._compiler, self.adapter = batch_size, top_p, {}, None, None
         self.kv_cache_mb, self._kv, self._merged = kv_cache_mb, None, None
         self.drop_finished = True   # `_decode` lets rows go as they end (False: they ride to the end, as in `generate`)
         if isinstance(model, (str, Path)):
             path, self.device = str(model), device or _default_device()
             self.name = name or path
-            if gguf_file is not None and not load_in_4bit:
+            q = quantization_config(quantize, dtype, self.device)   # refused before anything loads, off CUDA
+            if gguf_file is not None and q is None:
                 model, tokenizer = _load_gguf(Path(path)/gguf_file)
                 model.to(device=self.device, dtype=_resolve_dtype(dtype, self.device))
             else:
                 kw = dict(dtype=_resolve_dtype(dtype, self.device), **load_kw)
                 if gguf_file is not None: kw["gguf_file"] = gguf_file
-                if load_in_4bit and not self.device.startswith("cuda"):
-                    warnings.warn("load_in_4bit needs a CUDA GPU (bitsandbytes NF4); loading the model unquantised")
-                elif load_in_4bit:
-                    from transformers import BitsAndBytesConfig
-                    kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                        bnb_4bit_compute_dtype=kw["dtype"], bnb_4bit_use_double_quant=True)
-                    kw["device_map"] = {"": self.device}
+                if q is not None: kw.update(quantization_config=q, device_map={"": self.device})
                 model = AutoModelForCausalLM.from_pretrained(path, **kw)
                 if "device_map" not in kw: model.to(self.device)
                 tokenizer = tokenizer or AutoTokenizer.from_pretrained(path, **({"gguf_file": gguf_file} if gguf_file else {}))
@@ -518,11 +547,46 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
     return out
 
 
+# %% ../nbs/03_backends.ipynb #31ed4027
+def auto_batch_size(config,              # the model's config (`model.config`)
+                    tokens:int,          # positions a row holds at its longest: prompt + new tokens
+                    free_bytes:int,      # memory free for generation
+                    bytes_per_value:int=2, # of the dtype activations and keys/values are computed in (bfloat16/float16: 2)
+                    cap:int=256,         # never more rows than this
+                    reserve:float=0.2) -> int: # share of `free_bytes` left aside for the allocator and the unexpected
+    "Rows that fit in `free_bytes`: each holds `tokens` positions of keys/values, one layer's prefill activations at a time and one position's logits."
+    c = config.get_text_config() if hasattr(config, "get_text_config") else config
+    heads = c.num_attention_heads
+    head_dim = getattr(c, "head_dim", None) or c.hidden_size // heads
+    kv = 2 * c.num_hidden_layers * (getattr(c, "num_key_value_heads", None) or heads) * head_dim * bytes_per_value * tokens
+    act = tokens * (4 * c.hidden_size + 3 * (getattr(c, "intermediate_size", None) or 4 * c.hidden_size)) * bytes_per_value
+    per_row = kv + act + 2 * 4 * c.vocab_size   # float32 logits of the last position, and their softmax
+    return max(1, min(cap, int(free_bytes * (1 - reserve) // per_row)))
+
+def free_memory_bytes(device:str) -> int:
+    "Bytes free on `device`: the GPU's free memory (`torch.cuda.mem_get_info`), else the machine's available RAM."
+    import torch
+    if str(device).startswith("cuda"): return torch.cuda.mem_get_info(torch.device(device))[0]
+    try: return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError): return 8 << 30   # no sysconf: assume 8 GiB
+
+CPU_AUTO_ROWS = 64   # on a CPU, 'auto' stops here: more rows stop paying off on a few cores (the commands' measured default)
+
+@patch
+def _rows(self:HFBackend, longest:str, max_tokens:int) -> int:
+    "Rows per sub-batch for prompts no longer than the text `longest`: `batch_size`, or the 'auto' size for them."
+    if self.batch_size != "auto": return self.batch_size
+    import torch
+    n = len(self.tokenizer(longest, add_special_tokens=False)["input_ids"]) + max_tokens
+    free = free_memory_bytes(self.device) - (self.kv_cache_mb << 20 if self._kv is None or not len(self._kv) else 0)
+    el = torch.empty((), dtype=self.base_model.dtype).element_size()
+    return auto_batch_size(self.base_model.config, n, max(free, 0), el, cap=256 if self.device.startswith("cuda") else CPU_AUTO_ROWS)
+
 # %% ../nbs/03_backends.ipynb #f1d8ccff
 @patch
 def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int=256, seed=None,
              tools=None, schema=None) -> list:   # schema: one JSON schema for every prompt, or a list of one (or None) per prompt
-    "One `Completion` per chat prompt, generated in length-sorted sub-batches of `batch_size`."
+    "One `Completion` per chat prompt, generated in length-sorted sub-batches of `batch_size` rows ('auto': `auto_batch_size`)."
     if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
     if max_tokens < 1: raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     if seed is not None:
@@ -530,9 +594,9 @@ def complete(self:HFBackend, prompts:list, temperature:float=0.0, max_tokens:int
         set_seed(seed)
     schemas, texts = per_prompt(schema, len(prompts)), [self.render(p, tools) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = [None] * len(texts)
-    for s in range(0, len(order), self.batch_size):
-        idx = order[s:s + self.batch_size]
+    out, rows = [None] * len(texts), self._rows(texts[order[-1]], max_tokens) if texts else 1
+    for s in range(0, len(order), rows):
+        idx = order[s:s + rows]
         grammars = [None if schemas[i] is None else self._grammar(schemas[i]) for i in idx]
         if all(g is None for g in grammars): grammars = None
         for i, (text, n_in, n_out) in zip(idx, self._generate([texts[i] for i in idx], temperature, max_tokens, grammars)):
@@ -892,11 +956,32 @@ def to_openai_messages(messages:list) -> list:
 class BackendError(RuntimeError):
     "A model request that failed for good (after its retries, or with an error that retrying cannot fix)."
 
+_SECRET = re.compile(r"(?i)\b(?:sk|rk|pk)-[\w*-]{8,}"                    # OpenAI-style keys, masked ones too
+                     r"|(?i:bearer|basic)\s+[\w.~+/=-]{8,}"               # Authorization header values
+                     r"|(?:^|(?<=[\"'\s?&,{]))(?:api[_-]?key|access[_-]?token|token|key|secret)[\"']?\s*[:=]\s*[\"']?[^\s\"',&}]{6,}")
+
+def redact(text, secrets=()) -> str:
+    "`text` with each of `secrets`, and anything shaped like an API key, bearer token or `api_key=...`, replaced by `***`."
+    text = str(text)
+    for s in secrets:
+        if s and len(s) >= 4: text = text.replace(s, "***")
+    return _SECRET.sub("***", text)
+
+OPENAI_HOST = "api.openai.com"
+
+def openai_url(base_url=None) -> str|None:
+    "The server an OpenAI client would talk to: `base_url`, else $OPENAI_BASE_URL, else None (OpenAI's own API)."
+    return base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+def is_openai(url) -> bool:
+    "Is `url` (None: the default) OpenAI's own API, the only server $OPENAI_API_KEY is sent to?"
+    return url is None or (urlparse(url).hostname or "").lower() == OPENAI_HOST
+
 class OpenAIBackend(Backend):
     "Chat completions through the `openai` package: concurrent requests, bounded retries, usage and cost."
     def __init__(self, model:str,        # model name, as the server knows it
-                 base_url=None,          # e.g. http://127.0.0.1:8080/v1 for a local server; default OpenAI
-                 api_key=None,           # default $OPENAI_API_KEY; a local server needs none
+                 base_url=None,          # e.g. http://127.0.0.1:8080/v1 for a local server; default $OPENAI_BASE_URL, else OpenAI
+                 api_key=None,           # the key for that server; default: $OPENAI_API_KEY for OpenAI's own API only
                  concurrency:int=8,      # requests in flight at once
                  max_retries:int=4,      # retries of one request after a transient error
                  timeout:float=60,       # seconds per attempt
@@ -909,11 +994,14 @@ class OpenAIBackend(Backend):
                  top_p:float=1.0,        # nucleus sampling, sent when below 1.0
                  client=None):           # an `openai.OpenAI` client to use instead of building one
         import openai
-        api_key = api_key or os.environ.get("OPENAI_API_KEY") or (None if base_url is None else "not-needed")
-        if client is None and api_key is None:
-            raise ValueError(f"OpenAIBackend({model!r}) needs an API key: set OPENAI_API_KEY or pass api_key= "
-                             "(a local server given by base_url= needs none)")
-        self.client = client or openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout)
+        base_url = openai_url(base_url)
+        if api_key is None:   # $OPENAI_API_KEY belongs to api.openai.com: another server gets a key only when one is given for it
+            api_key = os.environ.get("OPENAI_API_KEY") if is_openai(base_url) else "not-needed"
+        if client is None and not api_key:
+            raise ValueError(f"openai:{model} needs an API key: set OPENAI_API_KEY (it is sent to {OPENAI_HOST} only)")
+        self._secrets = tuple(k for k in (api_key,) if k and k != "not-needed")   # scrubbed from every error message
+        self.client = client or openai.OpenAI(base_url=base_url or f"https://{OPENAI_HOST}/v1", api_key=api_key,
+                                              max_retries=0, timeout=timeout)
         self.name, self.base_url = model, base_url
         self.concurrency, self.max_retries, self.backoff, self.max_backoff = concurrency, max_retries, backoff, max_backoff
         self.price, self.strict_schema = tuple(price) if price is not None else price_of(model), strict_schema
@@ -941,10 +1029,12 @@ def _request(self:OpenAIBackend, kw:dict) -> tuple:
         try: return self.client.chat.completions.create(**kw), attempt
         except self.retryable as e:
             if attempt == self.max_retries:
-                raise BackendError(f"{self.name}: request failed after {attempt + 1} attempts: {type(e).__name__}: {e}") from e
+                raise BackendError(redact(f"{self.name}: request failed after {attempt + 1} attempts: {type(e).__name__}: {e}",
+                                          self._secrets)) from None   # no chained cause: its text may hold the key
             time.sleep(self._delay(attempt, e))
         except openai.APIStatusError as e:
-            raise BackendError(f"{self.name}: the server refused the request ({e.status_code}): {e.message}") from e
+            raise BackendError(redact(f"{self.name}: the server refused the request ({e.status_code}): {e.message}",
+                                      self._secrets)) from None
 
 # %% ../nbs/03_backends.ipynb #77212b65
 @patch
@@ -987,17 +1077,87 @@ def complete(self:OpenAIBackend, prompts:list, temperature:float=0.0, max_tokens
     with ThreadPoolExecutor(max_workers=min(self.concurrency, len(kws))) as ex: return list(ex.map(one, kws))
 
 # %% ../nbs/03_backends.ipynb #4c5f6ae9
+def _hf_source(arg:str, gguf_file=None) -> str:
+    "The folder (checked) or hub id that `hf:ARG` names: an argument that looks like a path must be a checkpoint folder."
+    p = Path(arg).expanduser()
+    if not (arg.startswith(("/", "./", "../", "~")) or p.exists()): return arg   # a hub id, e.g. Qwen/Qwen2.5-0.5B-Instruct
+    if not p.is_dir(): raise ValueError(f"hf:{arg}: no such folder (give a checkpoint folder, or a hub id such as hf:Qwen/Qwen2.5-0.5B-Instruct)")
+    if not ((p/"config.json").is_file() or gguf_file): raise ValueError(f"hf:{arg}: the folder holds no transformers checkpoint (config.json)")
+    return str(p)
+
 def make_backend(spec:str="smollm2", # an offline model (`OFFLINE_SPECS`), 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'
                  quiet:bool=False,   # don't print which model is used
                  **kw) -> Backend:
-    "The backend a short model spec names; `kw` go to the backend's constructor."
+    "The backend a short model spec names; `kw` go to the backend's constructor. A spec it cannot load is a one-line `ValueError`."
     if isinstance(spec, Backend): return spec
-    kind, _, arg = spec.partition(":")
-    if spec in OFFLINE_SPECS: b = HFBackend(export_checkpoint(spec), name=spec, **kw)
-    elif kind == "hf" and arg: b = HFBackend(arg, **kw)
-    elif kind == "openai" and arg: b = OpenAIBackend(arg, **kw)
-    else: raise ValueError(f"unknown model spec {spec!r}: use {', '.join(OFFLINE_SPECS)}, 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
+    kind, _, arg = str(spec).partition(":")
+    try:
+        if spec in OFFLINE_SPECS: b = HFBackend(export_checkpoint(spec), name=spec, **kw)
+        elif kind == "hf" and arg: b = HFBackend(_hf_source(arg, kw.get("gguf_file")), **kw)
+        elif kind == "openai" and arg: b = OpenAIBackend(arg, **kw)
+        else: raise ValueError(f"unknown model spec {spec!r}: use {', '.join(OFFLINE_SPECS)}, 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
+    except (OSError, ImportError) as e:   # a hub id the Hub cannot give, missing part packages, bitsandbytes absent
+        raise ValueError(f"{spec}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
     if not quiet:
-        where = f"on {b.device} ({str(b.model.dtype).removeprefix('torch.')})" if isinstance(b, HFBackend) else f"at {b.base_url or 'api.openai.com'}"
+        where = (f"on {b.device} ({str(b.model.dtype).removeprefix('torch.')}{', quantised' if b.quantized else ''})"
+                 if isinstance(b, HFBackend) else f"at {b.base_url or OPENAI_HOST}")
         print(f"josh_nb: model {b.name} via {type(b).__name__} {where}", file=sys.stderr)
     return b
+
+# %% ../nbs/03_backends.ipynb #1f2b8e87
+def gen_batch_arg(s) -> int|str:
+    "`--gen-batch`'s value: a positive integer, or 'auto' (`auto_batch_size`)."
+    if str(s) == "auto": return "auto"
+    try: n = int(s)
+    except ValueError: n = 0
+    if n < 1: raise argparse.ArgumentTypeError(f"wants a positive integer or 'auto', got {s!r}")
+    return n
+
+def add_model_options(p:argparse.ArgumentParser, # a command's parser
+                      user:bool=False,           # also --user-model and --user-base-url
+                      gen_batch=None):           # also --gen-batch, with this default (an int or 'auto')
+    "Add to `p` the options of every command that loads a model: --quantize, --dtype, --base-url, --api-key-env (and more on request)."
+    g = p.add_argument_group("model loading")
+    g.add_argument("--quantize", choices=QUANTIZE, default="none", help="transformers models: 4bit (NF4, the paper's "
+                   "QLoRA; an 8B model on a 16 GB GPU) or 8bit weights through bitsandbytes; CUDA only")
+    g.add_argument("--dtype", choices=DTYPES, default="auto", help="transformers models: auto is bfloat16 on a GPU that has "
+                   "it, else float16; on a CPU bfloat16 where native, else float32")
+    g.add_argument("--base-url", help="openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama) instead of api.openai.com")
+    g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the key for the --base-url / "
+                   "--user-base-url server ($OPENAI_API_KEY goes to api.openai.com only); runs record the name, never the key")
+    if user:
+        g.add_argument("--user-model", help="model of a model user (goal, guide, tau-llm; default: the agent's model)")
+        g.add_argument("--user-base-url", help="openai:MODEL user model: its OpenAI-compatible server (default api.openai.com)")
+    if gen_batch is not None:
+        g.add_argument("--gen-batch", type=gen_batch_arg, default=gen_batch, help="rows a transformers backend decodes "
+                       "together; auto: as many as free memory holds for the longest prompt")
+    return p
+
+# %% ../nbs/03_backends.ipynb #936123a5
+def model_kind(spec) -> str:
+    "'hf' (a transformers model: an offline spec or hf:...), 'openai', or a one-line `ValueError` for anything else."
+    s = str(spec)
+    if s in OFFLINE_SPECS or (s.startswith("hf:") and s[3:]): return "hf"
+    if s.startswith("openai:") and s[7:]: return "openai"
+    raise ValueError(f"unknown model spec {s!r}: use {', '.join(OFFLINE_SPECS)}, 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
+
+def backend_kwargs(spec,            # the model spec the options are for
+                   a,               # parsed options (`add_model_options`'s; absent ones count as unset)
+                   user:bool=False) -> dict: # for the user's model: its server is --user-base-url
+    "`make_backend` keyword arguments for `spec` from parsed model options, checked before anything loads."
+    get = lambda k, d=None: getattr(a, k, d)
+    kind, url, var = model_kind(spec), get("user_base_url" if user else "base_url"), get("api_key_env")
+    if kind == "openai":
+        kw = {"base_url": url} if url else {}
+        if var and not is_openai(openai_url(url)):   # a key for another server: only ever from the variable named for it
+            if not os.environ.get(var): raise ValueError(f"--api-key-env {var}: the environment variable {var} is not set")
+            kw["api_key"] = os.environ[var]
+        return kw
+    if url: raise ValueError(f"--{'user-' if user else ''}base-url {url} is for openai:MODEL specs; {spec} loads locally")
+    kw = {}
+    if get("quantize") not in (None, "none"):
+        quantization_config(get("quantize"), get("dtype"), _default_device())   # refused off CUDA, before anything loads
+        kw["quantize"] = get("quantize")
+    if get("dtype") not in (None, "auto"): kw["dtype"] = get("dtype")
+    if get("gen_batch") is not None: kw["batch_size"] = get("gen_batch")
+    return kw

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_toolwoz_data.ipynb #d8b40089
 from __future__ import annotations
-import argparse, difflib, io, json, math, sys, tempfile, zipfile
+import argparse, difflib, hashlib, io, json, math, sys, tempfile, zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,10 +13,11 @@ from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['DOMAINS', 'EXCLUDED', 'SPLITS', 'MULTIWOZ_ZIP', 'MULTIWOZ_DB', 'TOOLWOZ_FILES', 'TOOLWOZ_NAMES', 'norm_id', 'uid_key',
-           'read_dialogues', 'load_raw', 'value_matches', 'search_filters', 'db_filter', 'last_system_turn',
-           'gold_calls', 'frame_row', 'Task', 'ToolWOZData', 'split_table', 'plot_gold_calls', 'install_multiwoz_zip',
-           'download', 'josh_data']
+__all__ = ['DOMAINS', 'EXCLUDED', 'SPLITS', 'MULTIWOZ_ZIP', 'MULTIWOZ_DB', 'AUTHORS_REPO', 'AUTHORS_COMMIT', 'AUTHORS_FILES',
+           'TOOLWOZ_NAMES', 'AUTHORS_KTO', 'norm_id', 'uid_key', 'read_dialogues', 'load_raw', 'value_matches',
+           'search_filters', 'db_filter', 'last_system_turn', 'gold_calls', 'frame_row', 'Task', 'ToolWOZData',
+           'split_table', 'plot_gold_calls', 'authors_url', 'git_blob_sha1', 'install_multiwoz_zip',
+           'fetch_authors_file', 'download', 'josh_data']
 
 # %% ../nbs/01_toolwoz_data.ipynb #b2c80b7c
 DOMAINS = ("restaurant", "hotel", "attraction", "train")  # the ToolWOZ domains
@@ -261,8 +262,25 @@ def plot_gold_calls(tw:ToolWOZData, splits=("test", "val"), ax=None):
 # %% ../nbs/01_toolwoz_data.ipynb #c3607d37
 MULTIWOZ_ZIP = "https://github.com/budzianowski/multiwoz/raw/master/data/MultiWOZ_2.0.zip"
 MULTIWOZ_DB = "https://raw.githubusercontent.com/budzianowski/multiwoz/master/db/{}_db.json"
-TOOLWOZ_FILES = "https://raw.githubusercontent.com/asappresearch/josh-llm-simulation-training/main/data/{}"
+AUTHORS_REPO = "asappresearch/josh-llm-simulation-training"
+AUTHORS_COMMIT = "fc6b4943bc3b5f8af39726e01eb7b7bc1fffc3de"   # main on 2024-10-08: downloads are pinned to it
+AUTHORS_FILES = {   # file name -> (its path in the authors' repository, its git blob sha1 there: `git ls-tree AUTHORS_COMMIT`)
+    "valid_api_defs.json": ("data/valid_api_defs.json", "44e7f07b798302a94a125eab65853b2048398bee"),
+    "tools.json": ("data/tools.json", "57f2296a2a6f806cbba343534738ae9270e47bce"),
+    "api_examples.json": ("data/api_examples.json", "2f1429fa394ee76ad0126f5d1cd89438d017f1d0"),
+    "training_fnames.json": ("training_fnames.json", "8b5e95a13ba36f3cf0b924e74b341d998f7274a1"),   # at the root, not in data/
+    "llama3-josh-toolwoz-for-KTO.zip": ("data/llama3-josh-toolwoz-for-KTO.zip", "60639666e231442cfaea77897c82cf505204c4eb")}
 TOOLWOZ_NAMES = ("valid_api_defs.json", "tools.json", "api_examples.json", "training_fnames.json")
+AUTHORS_KTO = "llama3-josh-toolwoz-for-KTO.zip"   # the KTO data of their Llama-3-8B run (`josh_data download --kto`)
+
+def authors_url(name:str) -> str:
+    "The download URL of the authors' file `name` (a key of `AUTHORS_FILES`), at the pinned commit."
+    return f"https://raw.githubusercontent.com/{AUTHORS_REPO}/{AUTHORS_COMMIT}/{AUTHORS_FILES[name][0]}"
+
+def git_blob_sha1(path) -> str:
+    "The sha1 git gives file `path` as a blob (what `git hash-object` prints)."
+    data = Path(path).read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 def install_multiwoz_zip(zpath, dest):
     "Unpack a MultiWOZ archive into `dest/multiwoz`: `data.json`, the split lists and any `*_db.json`."
@@ -278,15 +296,32 @@ def install_multiwoz_zip(zpath, dest):
     return out
 
 # %% ../nbs/01_toolwoz_data.ipynb #3859dd90
-def download(dest=None, fetch=fetch_url):
-    "Fetch MultiWOZ 2.0 and the ToolWOZ API definitions into `dest` (default: the cache)."
+def fetch_authors_file(name:str, dest, fetch=fetch_url) -> Path:
+    "Download the authors' file `name` to `dest` and check it is the pinned one (git blob sha1); a mismatch is deleted and a `DataError`."
+    dest = Path(dest); fetch(authors_url(name), dest)
+    if (got := git_blob_sha1(dest)) != AUTHORS_FILES[name][1]:
+        dest.unlink()
+        raise DataError(f"{authors_url(name)} gave a file whose git sha1 is {got}, not the {AUTHORS_FILES[name][1]} of "
+                        f"{AUTHORS_FILES[name][0]} at commit {AUTHORS_COMMIT[:7]}; nothing was kept")
+    return dest
+
+def _check_json(path:Path, kind:type, what:str):
+    "Fail with a `DataError` unless `path` holds a JSON value of type `kind` that is not empty."
+    try: v = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise DataError(f"the downloaded {what} ({path}) is not JSON ({e}); run josh_data download again") from None
+    if not (isinstance(v, kind) and v): raise DataError(f"the downloaded {what} ({path}) is not a non-empty JSON {kind.__name__}")
+
+def download(dest=None, fetch=fetch_url, kto:bool=False):
+    "Fetch MultiWOZ 2.0 and the ToolWOZ files into `dest` (default: the cache), checking each; with `kto`, the authors' KTO data too."
     dest = Path(dest or cache_dir()); (dest/"toolwoz").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         z = Path(tmp)/"multiwoz.zip"; fetch(MULTIWOZ_ZIP, z)
         out = install_multiwoz_zip(z, dest)
+    _check_json(out/"data.json", dict, "MultiWOZ data.json")
     for d in DOMAINS:
         if not (out/"db"/f"{d}_db.json").exists(): fetch(MULTIWOZ_DB.format(d), out/"db"/f"{d}_db.json")
-    for n in TOOLWOZ_NAMES: fetch(TOOLWOZ_FILES.format(n), dest/"toolwoz"/n)
+        _check_json(out/"db"/f"{d}_db.json", list, f"{d} database")
+    for n in TOOLWOZ_NAMES + ((AUTHORS_KTO,) if kto else ()): fetch_authors_file(n, dest/"toolwoz"/n, fetch)
     return dest
 
 # %% ../nbs/01_toolwoz_data.ipynb #83b03f4c
@@ -296,9 +331,10 @@ def josh_data(argv=None):
     p.add_argument("cmd", nargs="?", default="info", choices=["info", "download"],
                    help="info: the split table of a data directory; download: fetch the public files")
     p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
+    p.add_argument("--kto", action="store_true", help="download: also the authors' KTO data (llama3-josh-toolwoz-for-KTO.zip)")
     a = p.parse_args(argv)
     try:
-        if a.cmd == "download": print(f"downloaded into {download(a.data)}"); return
+        if a.cmd == "download": print(f"downloaded into {download(a.data, kto=a.kto)}"); return
         tw = ToolWOZData(a.data)
     except DataError as err: sys.exit(f"josh_data: error: {err}")
     print(split_table(tw, [s for s in SPLITS if tw.splits[s]]).to_string())

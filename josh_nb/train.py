@@ -4,14 +4,16 @@
 
 # %% ../nbs/09_train.ipynb #25c91a11
 from __future__ import annotations
-import argparse, json, math, os, platform, resource, shutil, sys, time, warnings
+import argparse, json, math, os, platform, re, resource, shutil, sys, time, warnings, zipfile
 from pathlib import Path
 from .core import *
+from .backends import DTYPES, QUANTIZE
 
 # %% auto #0
-__all__ = ['LORA_TARGETS', 'RECIPES', 'FORMATS', 'recipe', 'load_rows', 'label_counts', 'demo_datasets', 'for_template',
-           'assistant_masks', 'masked_row', 'sft_rows', 'model_path', 'load_base', 'lora_config', 'warmup_steps',
-           'make_trainer', 'read_log', 'plot_log', 'model_card', 'train', 'train_parser', 'josh_train']
+__all__ = ['LORA_TARGETS', 'RECIPES', 'FORMATS', 'TRAIN_FILES', 'TRAIN_MARKERS', 'recipe', 'load_rows', 'label_counts',
+           'demo_datasets', 'read_authors_kto', 'for_template', 'assistant_masks', 'masked_row', 'sft_rows',
+           'model_path', 'load_base', 'lora_config', 'warmup_steps', 'make_trainer', 'read_log', 'plot_log',
+           'model_card', 'check_overwrite', 'release_memory', 'train', 'train_parser', 'josh_train']
 
 # %% ../nbs/09_train.ipynb #c803feeb
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -56,7 +58,8 @@ def load_rows(data,            # a run directory, a .jsonl file, a list of row d
         f = p/f"{algo}.jsonl" if p.is_dir() else p
         if not f.is_file(): raise FileNotFoundError(
             f"{f} does not exist: pass a harvest run directory holding {algo}.jsonl (made by josh_harvest), or the file itself")
-        rows, src = read_jsonl(f), str(f)
+        if f.suffix == ".zip" and algo != "kto": raise ValueError(f"{f.name} is a zip: the authors' released data (KTO rows) trains --algo kto only")
+        rows, src = read_authors_kto(f) if f.suffix == ".zip" else read_jsonl(f), str(f)
     elif isinstance(data, list): rows, src = data, f"{len(data)} rows given in memory"
     elif hasattr(data, "to_list"): rows, src = data.to_list(), f"a datasets.Dataset of {len(data)} rows"
     else: raise TypeError(f"cannot read training rows from a {type(data).__name__}")
@@ -97,6 +100,47 @@ def demo_datasets(env,                # a ToolWOZ environment
                 out["kto"].append({"prompt": msgs[:i], "completion": bad, "label": False})
                 out["dpo"].append({"prompt": msgs[:i], "chosen": [m], "rejected": bad})
     return out
+
+# %% ../nbs/09_train.ipynb #c5780fff
+def _json_rows(text:str, what:str) -> list:
+    "The rows of a JSON-lines text, or of a JSON list or `{'data': [...]}` document (what the authors' scripts write)."
+    try: whole = json.loads(text)
+    except json.JSONDecodeError: whole = None
+    if isinstance(whole, list): return whole
+    if isinstance(whole, dict) and isinstance(whole.get("data"), list): return whole["data"]
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip(): continue
+        try: rows.append(json.loads(line))
+        except json.JSONDecodeError as e: raise ValueError(f"{what} line {n} is not JSON ({e.msg})") from None
+    return rows
+
+def _authors_row(r, what:str) -> dict:
+    "One of the authors' KTO rows in this package's format (prompt and completion messages with role and content; a boolean label), checked."
+    if not isinstance(r, dict) or not {"prompt", "completion", "label"} <= set(r):
+        raise ValueError(f"{what} is not a KTO row: it needs prompt, completion and label")
+    def msgs(k):
+        v = r[k]
+        if not (isinstance(v, list) and v and all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in v)):
+            raise ValueError(f"{what}: its {k} is not a list of chat messages with role and content")
+        return [{"role": m["role"], "content": m["content"]} for m in v]
+    if not isinstance(r["label"], bool): raise ValueError(f"{what}: its label is {r['label']!r}, not true or false")
+    return {"prompt": msgs("prompt"), "completion": msgs("completion"), "label": r["label"]}
+
+def read_authors_kto(path) -> list:
+    "KTO rows from the authors' released data: their zip, or a .jsonl/.json file of the rows their `kto_ft.py` reads."
+    path = Path(path)
+    if path.suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = sorted(n for n in z.namelist() if n.endswith((".jsonl", ".json")) and "__MACOSX" not in n and not Path(n).name.startswith("."))
+                files = [(f"{path.name}:{n}", z.read(n).decode("utf-8")) for n in names]
+        except zipfile.BadZipFile: raise ValueError(f"{path} is not a zip file (a download cut short?)") from None
+        if not files: raise ValueError(f"{path} holds no .jsonl or .json file: is it the authors' KTO data?")
+    else: files = [(path.name, path.read_text(encoding="utf-8"))]
+    rows = [_authors_row(r, f"{what} row {i}") for what, text in files for i, r in enumerate(_json_rows(text, what))]
+    if not rows: raise ValueError(f"no KTO rows in {path}")
+    return rows
 
 # %% ../nbs/09_train.ipynb #22f1bd3c
 _MESSAGE_COLUMNS = {"sft": ("messages",), "kto": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
@@ -170,35 +214,28 @@ def model_path(model) -> Path|str:
         return p
     return str(model)   # a hub id
 
-def _cuda_dtype():
-    import torch
-    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
-
 def load_base(path,                 # from `model_path`
               device:str=None,      # 'cuda' or 'cpu'; default: cuda when available
-              quantize:bool=None,   # 4-bit NF4 (QLoRA); default: on CUDA
-              adapter=None):        # a LoRA adapter folder to continue training
+              quantize=None,        # '4bit' (NF4, QLoRA; True too), '8bit' or 'none' (False too); default: 4bit on CUDA
+              adapter=None,         # a LoRA adapter folder to continue training
+              dtype=None):          # 'auto' (None), 'bfloat16', 'float16' or 'float32', as `HFBackend` takes it
     "(model, tokenizer) ready for LoRA training: QLoRA on CUDA; on a CPU, bf16 where it is native (as in `HFBackend`), else fp32."
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from josh_nb.backends import _resolve_dtype
+    from josh_nb.backends import _resolve_dtype, quantization_config
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if quantize is None: quantize = device.startswith("cuda")
-    if quantize and not device.startswith("cuda"): raise ValueError("4-bit (QLoRA) training needs a CUDA GPU; use quantize=False on CPU")
+    if quantize is None: quantize = "4bit" if device.startswith("cuda") else "none"
+    dt = _resolve_dtype(dtype, device)   # auto: bf16 on a GPU that has it, else fp16 (a T4); $JOSH_NB_CPU_DTYPE on a CPU
+    q = quantization_config(quantize, dt, device)   # off CUDA: one line, before anything loads
     tok = AutoTokenizer.from_pretrained(path)
     if not tok.chat_template: raise ValueError(f"the tokenizer of {path} has no chat template; train an instruct/chat model")
     if tok.pad_token is None: tok.pad_token = tok.eos_token
-    if quantize:
-        from transformers import BitsAndBytesConfig
+    if q is not None:
         from peft import prepare_model_for_kbit_training
-        dt = _cuda_dtype()
-        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dt)
         model = AutoModelForCausalLM.from_pretrained(path, quantization_config=q, dtype=dt, device_map={"": torch.cuda.current_device()})
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True,
                                                 gradient_checkpointing_kwargs={"use_reentrant": False})
-    else:
-        dt = _cuda_dtype() if device.startswith("cuda") else _resolve_dtype(None, device)   # $JOSH_NB_CPU_DTYPE overrides
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dt).to(device)
+    else: model = AutoModelForCausalLM.from_pretrained(path, dtype=dt).to(device)
     if adapter is not None:
         from peft import PeftModel
         if not (Path(adapter)/"adapter_config.json").is_file(): raise FileNotFoundError(f"{adapter} holds no peft adapter (adapter_config.json)")
@@ -228,20 +265,23 @@ def warmup_steps(rc:dict, n_rows:int) -> int:
     total = rc["max_steps"] if rc["max_steps"] > 0 else math.ceil(rc["epochs"] * per_epoch)
     return int(rc["warmup"] * total)
 
-def make_trainer(algo:str, model, tokenizer, rows:list, out, rc:dict, callbacks=None, quiet:bool=False):
+def make_trainer(algo:str, model, tokenizer, rows:list, out, rc:dict, callbacks=None, quiet:bool=False,
+                 report_to:str="none"): # experiment tracking, TRL's own `report_to`: 'none', 'trackio', 'wandb', 'tensorboard'
     "A TRL trainer for `algo` on `rows` (already `for_template`-ed) with recipe `rc`, LoRA on `model`, writing to `out`."
     import torch
     from datasets import Dataset
     from peft import PeftModel
     cuda = next(model.parameters()).device.type == "cuda"
-    quantized = bool(getattr(model, "is_loaded_in_4bit", False))
-    bf16 = cuda and _cuda_dtype() == torch.bfloat16
+    quantized = bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False))
+    from josh_nb.backends import cuda_dtype
+    mp = (cuda_dtype() if quantized else model.dtype) if cuda else None   # mixed precision: the 4-bit compute dtype, else the model's
+    bf16, fp16 = mp == torch.bfloat16, mp == torch.float16
     gc = bool(rc["grad_checkpointing"])
     common = dict(output_dir=str(out), num_train_epochs=rc["epochs"], max_steps=rc["max_steps"], learning_rate=rc["lr"],
                   lr_scheduler_type=rc["scheduler"], warmup_steps=warmup_steps(rc, len(rows)), per_device_train_batch_size=rc["batch_size"],
                   gradient_accumulation_steps=rc["grad_accum"], max_length=rc["max_length"], seed=rc["seed"],
                   logging_steps=1, save_strategy="steps", save_steps=rc["save_steps"], save_total_limit=2,
-                  report_to="none", disable_tqdm=quiet, bf16=bf16, fp16=cuda and not bf16,
+                  report_to=report_to, disable_tqdm=quiet, bf16=bf16, fp16=fp16,
                   gradient_checkpointing=gc, gradient_checkpointing_kwargs={"use_reentrant": False} if gc else None,
                   optim="paged_adamw_8bit" if quantized else "adamw_torch", dataloader_num_workers=0, dataloader_pin_memory=cuda)
     peft = None if isinstance(model, PeftModel) else lora_config(rc)
@@ -373,15 +413,70 @@ def _resume_point(out:Path):
     return last
 
 # %% ../nbs/09_train.ipynb #efb6a101
-def train(data,                  # harvest run dir, .jsonl file, list of rows, `datasets.Dataset`, or {algo: rows}
+TRAIN_FILES = {"adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "train_result.json", "train_log.jsonl",
+               "README.md", "loss.png", "training_args.bin", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+               "added_tokens.json", "vocab.json", "merges.txt", "tokenizer.model", "chat_template.jinja", "chat_template.json",
+               "runs"}   # what `train` writes into its output folder (runs/: TensorBoard's logs), besides checkpoint-N folders
+TRAIN_MARKERS = ("adapter_config.json", "train_result.json", "train_log.jsonl")
+
+def check_overwrite(out,         # the output folder `train(overwrite=True)` would delete
+                    data=None):  # the training data, when it is a path: never deleted
+    "Refuse, with a one-line `ValueError`, to delete `out` unless it is a previous training output: only `train`'s files, no data."
+    out = Path(out).expanduser()
+    if not out.exists() and not out.is_symlink(): return
+    if out.is_symlink() or not out.is_dir(): raise ValueError(f"refusing to overwrite {out}: it is not a folder josh_train wrote")
+    if isinstance(data, (str, Path)):
+        d, o = Path(data).expanduser().resolve(), out.resolve()
+        if d == o or o in d.parents: raise ValueError(f"refusing to overwrite {out}: it holds the training data {data}; give another --out")
+    names = sorted(p.name for p in out.iterdir())
+    other = [n for n in names if n not in TRAIN_FILES and not re.fullmatch(r"checkpoint-\d+", n)]
+    if other: raise ValueError(f"refusing to overwrite {out}: it holds {', '.join(other[:3])}{', ...' if len(other) > 3 else ''}, "
+                               "which josh_train does not write")
+    if names and not any(n in TRAIN_MARKERS or n.startswith("checkpoint-") for n in names):
+        raise ValueError(f"refusing to overwrite {out}: it is not a previous josh_train output (no adapter, record, log or checkpoint)")
+
+def _shared_base(model):
+    "(base model, tokenizer) of `model` if it is a loaded `HFBackend`, its adapter unloaded and its KV store emptied; else None."
+    from josh_nb.backends import HFBackend
+    if not isinstance(model, HFBackend): return None
+    model.unload_adapter(); model.free_memory()
+    return model.base_model, model.tokenizer
+
+def _give_back(tr, mdl, base):
+    "After training on a shared base (trainer `tr`, or None if it never started; `mdl` what it was given): strip the LoRA layers, leaving the base's modules and weights as they were, ready to generate."
+    from peft import PeftModel
+    m = tr.model if tr is not None else mdl
+    if isinstance(m, PeftModel): m.unload()   # the original modules back in place; nothing merged
+    if hasattr(base, "activation_checkpointing_disable"):   # transformers >= 5.2x; the older names warn there
+        if base.is_activation_checkpointing: base.activation_checkpointing_disable()
+    elif getattr(base, "is_gradient_checkpointing", False): base.gradient_checkpointing_disable()
+    if hasattr(base, "disable_input_require_grads"):
+        try: base.disable_input_require_grads()
+        except AttributeError: pass   # TRL never enabled them (no gradient checkpointing): no hook to remove
+    base.config.use_cache = True
+    base.requires_grad_(False).eval()
+    if tr is not None: tr.model = tr.model_wrapped = tr.optimizer = tr.lr_scheduler = None   # its references to the adapter and its states
+    release_memory()
+
+def release_memory():
+    "Return freed memory: Python's garbage, the GPU's cached blocks, the C heap (`release_heap`)."
+    import gc, torch
+    from josh_nb.backends import release_heap
+    gc.collect()
+    if torch.cuda.is_available(): torch.cuda.empty_cache()
+    release_heap()
+
+def train(data,                  # harvest run dir, .jsonl file, the authors' KTO .zip, list of rows, `datasets.Dataset`, or {algo: rows}
           algo:str="kto",        # 'kto' (the paper's), 'sft' or 'dpo'
-          model="smollm2",       # 'smollm2', a .gguf file, a checkpoint folder or a hub id
+          model="smollm2",       # 'smollm2', a .gguf file, a checkpoint folder, a hub id, or a loaded `HFBackend` (shared: see below)
           out=None,              # output folder; default: <run dir>/<algo>_adapter
           adapter=None,          # continue training this LoRA adapter instead of starting a fresh one
           device:str=None,       # 'cuda' or 'cpu'; default: cuda when available
-          quantize:bool=None,    # 4-bit NF4 base (QLoRA); default: on CUDA
-          overwrite:bool=False,  # retrain even if `out` holds a finished adapter
+          quantize=None,         # '4bit' (QLoRA; True too), '8bit', 'none' (False too); default: 4bit on CUDA
+          dtype=None,            # 'auto' (None), 'bfloat16', 'float16' or 'float32'
+          overwrite:bool=False,  # retrain even if `out` holds a finished adapter (only a previous training output is deleted)
           callbacks=None,        # more transformers `TrainerCallback`s
+          report_to:str="none",  # experiment tracking through TRL: 'none', 'trackio', 'wandb', 'tensorboard'
           quiet:bool=False,      # no progress bar or messages
           **over) -> dict:       # recipe settings: epochs, lr, batch_size, grad_accum, max_steps, lora_r, seed, ...
     "Fine-tune `model` with LoRA on a harvest's `algo` data; save adapter, card, log and loss curve in `out`; return the record."
@@ -392,21 +487,39 @@ def train(data,                  # harvest run dir, .jsonl file, list of rows, `
         if not p.exists(): load_rows(p, algo)   # raises the missing-data error
         out = (p if p.is_dir() else p.parent)/f"{algo}_adapter"
     out = Path(out).expanduser()
-    if overwrite: shutil.rmtree(out, ignore_errors=True)
+    rows, src = load_rows(data, algo)   # checked before anything is deleted
+    if overwrite:
+        check_overwrite(out, data)
+        if out.is_dir(): shutil.rmtree(out)
     if _finished(out):
         if not quiet: print(f"josh_train: {out} already holds a finished {algo} adapter; skipping (overwrite=True retrains)", file=sys.stderr)
         return json.loads((out/"train_result.json").read_text())
-    with _hushed(quiet): return _fit(data, algo, model, out, adapter, device, quantize, callbacks, quiet, rc)
+    with _hushed(quiet): return _fit(rows, src, algo, model, out, adapter, device, quantize, dtype, callbacks, report_to, quiet, rc)
 
-def _fit(data, algo, model, out:Path, adapter, device, quantize, callbacks, quiet, rc) -> dict:
-    "The body of `train`: load, train, save; return the record."
-    rows, src = load_rows(data, algo)
+def _fit(rows, src, algo, model, out:Path, adapter, device, quantize, dtype, callbacks, report_to, quiet, rc) -> dict:
+    "The body of `train`: load (or borrow), train, save, give back; return the record."
     if algo == "kto" and len(rows) < 2: raise ValueError("KTO needs at least 2 rows (its KL estimate pairs rows within a batch)")
-    path = model_path(model)
-    mdl, tok = load_base(path, device, quantize, adapter)
+    shared = _shared_base(model)
+    if shared is None:
+        path = model_path(model)
+        mdl, tok = load_base(path, device, quantize, adapter, dtype)
+    else:
+        (base, tok), path = shared, model.name
+        if adapter is not None:
+            from peft import PeftModel
+            if not (Path(adapter)/"adapter_config.json").is_file(): raise FileNotFoundError(f"{adapter} holds no peft adapter (adapter_config.json)")
+        mdl = base if adapter is None else PeftModel.from_pretrained(base, str(adapter), is_trainable=True)
+    tr_box = []
+    try: return _run(tr_box, rows, src, algo, mdl, tok, path, out, adapter, callbacks, report_to, quiet, rc, shared is not None)
+    finally:
+        if shared is not None: _give_back(tr_box[0] if tr_box else None, mdl, shared[0])
+
+def _run(box, rows, src, algo, mdl, tok, path, out, adapter, callbacks, report_to, quiet, rc, shared) -> dict:
+    "Train `mdl` (its trainer kept in `box` for whoever gives a shared base back), save, and return the record."
     dev = str(next(mdl.parameters()).device)
     stop = _interrupt_callback()
-    tr = make_trainer(algo, mdl, tok, for_template(rows, tok, algo), out, rc, [stop] + list(callbacks or []), quiet)
+    tr = make_trainer(algo, mdl, tok, for_template(rows, tok, algo), out, rc, [stop] + list(callbacks or []), quiet, report_to)
+    box.append(tr)
     kept = len(tr.train_dataset)   # TRL drops rows longer than max_length (seen with KTO): say so rather than train on nothing
     if not kept: raise ValueError(f"TRL kept none of the {len(rows)} {algo} rows: each is longer than max_length="
                                   f"{rc['max_length']} tokens (the prompt carries the system prompt); raise max_length")
@@ -434,7 +547,8 @@ def _fit(data, algo, model, out:Path, adapter, device, quantize, callbacks, quie
     if metrics["final_loss"] is not None and not math.isfinite(metrics["final_loss"]): warnings.warn(f"training loss is {metrics['final_loss']}")
     result = dict(algo=algo, base_model=str(path), adapter_init=str(adapter) if adapter else None, data=src,
                   counts=label_counts(rows, algo), rows_trained=len(tr.train_dataset), recipe=rc, device=dev,
-                  quantized=bool(getattr(mdl, "is_loaded_in_4bit", False)), resumed_from=Path(last).name if last else None,
+                  quantized=bool(getattr(mdl, "is_loaded_in_4bit", False) or getattr(mdl, "is_loaded_in_8bit", False)),
+                  shared_with_generation=shared, resumed_from=Path(last).name if last else None,
                   metrics=metrics, versions=_versions())
     (out/"README.md").write_text(model_card(result))
     if log:
@@ -468,8 +582,14 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-steps", type=int, help="checkpoint every N optimiser steps (default 50)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
-    p.add_argument("--no-4bit", action="store_true", help="on a GPU, train a bf16 base instead of the 4-bit one")
-    p.add_argument("--overwrite", action="store_true", help="retrain even if the output folder holds a finished adapter")
+    p.add_argument("--no-4bit", action="store_true", help="on a GPU, train an unquantised base (the same as --quantize none)")
+    p.add_argument("--quantize", choices=QUANTIZE, help="base weights: 4bit (NF4, QLoRA: the default on a GPU), 8bit, or none "
+                   "(the default on a CPU, where quantisation is refused)")
+    p.add_argument("--dtype", choices=DTYPES, default="auto", help="auto: bfloat16 on a GPU that has it, else float16; on a "
+                   "CPU bfloat16 where native, else float32")
+    p.add_argument("--report-to", default="none", help="experiment tracking through TRL: none, trackio, wandb or tensorboard")
+    p.add_argument("--overwrite", action="store_true", help="retrain even if the output folder holds a finished adapter "
+                   "(only a folder josh_train wrote is deleted)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -483,8 +603,10 @@ def josh_train(argv=None):
         if a.algo == "sft": sys.exit("josh_train: error: --beta applies to kto and dpo only")
         over["beta"] = a.beta
     try:
+        if (a.no_4bit or a.cpu) and a.quantize not in (None, "none"): raise ValueError(f"--quantize {a.quantize} contradicts {'--cpu' if a.cpu else '--no-4bit'}")
         res = train(a.run, a.algo, model=a.model, out=a.out, adapter=a.adapter, device="cpu" if a.cpu else None,
-                    quantize=False if (a.no_4bit or a.cpu) else None, overwrite=a.overwrite, quiet=a.quiet, **over)
+                    quantize="none" if (a.no_4bit or a.cpu) else a.quantize, dtype=a.dtype, overwrite=a.overwrite,
+                    report_to=a.report_to, quiet=a.quiet, **over)
     except (OSError, ValueError, TypeError, DataError) as e: sys.exit(f"josh_train: error: {e}")   # OSError: missing files, unknown hub ids
     except KeyboardInterrupt as e: sys.exit(f"\njosh_train: {e or 'interrupted'}")
     out = a.out or str(Path(a.run)/f"{a.algo}_adapter")

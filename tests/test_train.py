@@ -217,3 +217,71 @@ def test_eval_with_adapter_merges_it(tiny, kto, tmp_path, capsys):
     with pytest.raises(SystemExit, match="needs a transformers model"):
         josh_eval(["--agent", "react", "--model", "openai:gpt-4o-mini", "--base-url", "http://127.0.0.1:9/v1",
                    "--adapter", str(out), "--data", str(mini_dir()), "--limit", "1"])
+
+
+# --- issue 20: one base model for generation and training; the authors' KTO data; issue 21: --overwrite deletes only its own
+
+def _digest(d:Path) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for p in sorted(Path(d).rglob("*")):
+        h.update(str(p.relative_to(d)).encode())
+        if p.is_file(): h.update(p.read_bytes())
+    return h.hexdigest()
+
+def test_overwrite_never_deletes_the_harvest(tiny, run, tmp_path, capsys, monkeypatch):
+    "josh_train --run H --out H --overwrite (or ., or H's parent, or a folder of other files) refuses, and H is byte-for-byte intact."
+    was = _digest(run)
+    other = tmp_path/"notes"; other.mkdir(); (other/"mine.txt").write_text("keep me")
+    monkeypatch.chdir(run)
+    for out in (run, run.parent, ".", other, run/"kto.jsonl"):
+        with pytest.raises(SystemExit) as e:
+            josh_train(["--algo", "kto", "--run", str(run), "--out", str(out), "--overwrite", "--model", str(tiny), "--quiet"])
+        assert str(e.value.code).startswith("josh_train: error: refusing to overwrite") and "\n" not in str(e.value.code), e.value.code
+    with pytest.raises(SystemExit, match="does not exist"):   # the data are checked before any deletion
+        josh_train(["--algo", "kto", "--run", str(tmp_path/"nowhere"), "--out", str(other), "--overwrite"])
+    assert _digest(run) == was and (other/"mine.txt").read_text() == "keep me"
+
+def test_overwrite_retrains_a_previous_output(tiny, run, tmp_path):
+    out = tmp_path/"adapter"
+    first = train(run, "kto", model=tiny, out=out, **FAST)
+    again = train(run, "kto", model=tiny, out=out, overwrite=True, **{**FAST, "seed": 1})
+    assert again["recipe"]["seed"] == 1 and first["recipe"]["seed"] == 0
+
+def test_authors_kto_zip_trains(tiny, tmp_path, capsys):
+    "A zip in the authors' released format (their kto_ft.py's JSON lines, no final newline) trains through josh_train."
+    import zipfile
+    sys_msg = {"role": "system", "content": SHORT}
+    rows = [{"prompt": [sys_msg, {"role": "user", "content": f"A hotel in the {a}."}],
+             "completion": [{"role": "assistant", "content": f'APICALL {{"name": "search_hotel", "parameters": {{"area": "{a}"}}}}'}],
+             "label": ok} for a, ok in (("north", True), ("south", False), ("east", True), ("west", False))]
+    z = tmp_path/"llama3-josh-toolwoz-for-KTO.zip"
+    with zipfile.ZipFile(z, "w") as f: f.writestr("train_data_kto_just_div.jsonl", "\n".join(json.dumps(r) for r in rows))
+    josh_train(["--algo", "kto", "--run", str(z), "--model", str(tiny), "--out", str(tmp_path/"a"), "--max-steps", "1",
+                "--batch-size", "2", "--grad-accum", "1", "--lora-r", "8", "--quiet"])
+    res = json.loads((tmp_path/"a"/"train_result.json").read_text())
+    assert res["counts"] == {"desirable": 2, "undesirable": 2} and res["data"] == str(z) and res["metrics"]["steps"] == 1
+
+def test_train_on_the_generating_backend(tiny, run, tmp_path):
+    "train(model=<HFBackend>) trains a LoRA on the backend's own module (one copy), then gives the base back unchanged."
+    from josh_nb.backends import HFBackend
+    from transformers import TrainerCallback
+    be = HFBackend(str(tiny), device="cpu", dtype="float32", batch_size=2)
+    base = be.model
+    before = {n: p.detach().clone() for n, p in base.named_parameters()}
+    prompt = [{"role": "system", "content": SHORT}, {"role": "user", "content": "A cheap hotel."}]
+    said = be.complete([prompt], max_tokens=6)[0].text
+    seen = {}
+    class See(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kw): seen["model"] = model
+    res = train(run, "kto", model=be, out=tmp_path/"a", callbacks=[See()], **FAST)
+    assert seen["model"].get_base_model() is base and be.model is base and res["shared_with_generation"] is True
+    assert all(torch.equal(p, before[n]) for n, p in base.named_parameters())
+    assert not any("lora" in n for n, _ in base.named_modules()) and not base.training
+    assert not getattr(base, "is_activation_checkpointing", False) and base.config.use_cache
+    assert be.complete([prompt], max_tokens=6)[0].text == said
+    # continuing from that adapter, still on the shared base: the reference is its frozen copy, the base stays as it was
+    res2 = train(run, "kto", model=be, out=tmp_path/"b", adapter=tmp_path/"a", **FAST)
+    assert res2["adapter_init"] == str(tmp_path/"a") and all(torch.equal(p, before[n]) for n, p in base.named_parameters())
+    be.load_adapter(tmp_path/"b")
+    assert be.complete([prompt], max_tokens=6)[0].completion_tokens > 0
