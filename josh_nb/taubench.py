@@ -280,6 +280,7 @@ def parse_call(call) -> tuple:
     "`(name, arguments, None)` for a call that names a tool with an argument object, else `(name, arguments, error)`."
     if isinstance(call, (str, bytes)):
         try: call = json.loads(call)
+        except RecursionError: return None, "", f"Error: the tool call is nested more than {JSON_DEPTH} levels deep."
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             return None, call, f'Error: the tool call is not valid JSON ({e}). Write {{"name": "<tool>", "arguments": {{...}}}}.'
     if not isinstance(call, dict) or not isinstance(call.get("name"), str):
@@ -288,9 +289,11 @@ def parse_call(call) -> tuple:
     if args is None: args = {}
     if isinstance(args, (str, bytes)):
         try: args = json.loads(args) if args.strip() else {}
+        except RecursionError: return call["name"], {}, f"Error: the arguments of {call['name']} are nested more than {JSON_DEPTH} levels deep."
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             return call["name"], args, f"Error: the arguments of {call['name']} are not valid JSON ({e})."
     if not isinstance(args, dict): return call["name"], args, f"Error: the arguments of {call['name']} must be a JSON object."
+    if (why := json_problem(args, at="arguments")): return call["name"], {}, f"Error: the {why}; tool arguments must be plain JSON."
     return call["name"], args, None
 
 # %% ../nbs/11_taubench.ipynb #bf399aa7
