@@ -5,51 +5,16 @@
 # %% ../nbs/04_agents.ipynb #ee4486b5
 from __future__ import annotations
 import ast, json, random, re
-from dataclasses import dataclass
 from pathlib import Path
-from fastcore.basics import patch, store_attr
+from fastcore.basics import store_attr
 from .core import *
-from .toolwoz_env import ToolWOZEnv
 
 # %% auto #0
-__all__ = ['TOOLWOZ_ROLE', 'REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'DAYS', 'STRUCTURED_NOTE', 'HEARD_PATTERNS',
-           'FC_NOTE', 'Action', 'as_json_text', 'Agent', 'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent',
-           'SilentAgent', 'read_calls', 'ReplayAgent', 'agent_spec', 'api_lines', 'react_system', 'read_object',
-           'read_call', 'parse_react', 'ReActAgent', 'action_schema', 'strict_schema', 'sample_instance', 'json_action',
-           'read_structured', 'heard', 'named', 'heard_values', 'read_tool_call', 'FCAgent', 'first_turn_rates']
-
-# %% ../nbs/04_agents.ipynb #da1f021c
-@dataclass
-class Action:
-    "One agent generation: an API call or a message to the user."
-    kind: str              # 'call' or 'speak'
-    call: dict = None      # for 'call': {"name": ..., "parameters": {...}} (or the raw text of a malformed call)
-    text: str = ""         # for 'speak': what the user hears
-    content: str = ""      # the assistant message as written into the agent's transcript
-    error: str = ""        # why the generation could not be read ('' when it could)
-    tool_calls: list = None  # function calling: the `tool_calls` of the assistant message
-
-    @property
-    def message(self) -> dict:
-        "The assistant message this generation adds to the agent's transcript."
-        m = {"role": "assistant", "content": self.content}
-        if self.tool_calls: m["tool_calls"] = self.tool_calls
-        return m
-
-def as_json_text(result) -> str:
-    "`result` as JSON text; a tool that already answers in JSON text (tau-bench's) passes through, not escaped twice."
-    if isinstance(result, str):
-        try: json.loads(result); return result
-        except json.JSONDecodeError: pass
-    return json.dumps(result)
-
-class Agent:
-    "Base class: `act` maps a batch of conversations to one `Action` each."
-    max_rounds = 3   # generations per turn (SPEC §4); None: no limit
-    def act(self, convs:list) -> list: raise NotImplementedError
-    def observe(self, conv:Conversation, result) -> dict:
-        "The transcript message that carries an API `result` back to the agent (ReAct's `APIRETURN`)."
-        return {"role": "user", "content": "APIRETURN " + as_json_text(result)}
+__all__ = ['REACT_FORMAT', 'COMMAND_END', 'NO_ACTION', 'EMPTY_SPEAK', 'STRUCTURED_NOTE', 'HEARD_PATTERNS', 'FC_NOTE',
+           'react_call', 'react_speak', 'ScriptedAgent', 'OracleAgent', 'SilentAgent', 'read_calls', 'ReplayAgent',
+           'agent_spec', 'api_lines', 'react_system', 'read_object', 'read_call', 'parse_react', 'ReActAgent',
+           'action_schema', 'strict_schema', 'sample_instance', 'json_action', 'read_structured', 'heard', 'named',
+           'heard_values', 'read_tool_call', 'FCAgent', 'first_turn_rates']
 
 # %% ../nbs/04_agents.ipynb #11f8dbb4
 def react_call(call:dict, plan:str="Call the API.") -> str:
@@ -104,41 +69,6 @@ class ReplayAgent(ScriptedAgent):
     "Replays the calls recorded for each task in a calls file (see `read_calls`)."
     def __init__(self, calls): self.calls = read_calls(calls) if isinstance(calls, (str, Path)) else dict(calls)
     def calls_for(self, task): return self.calls.get(task.id, [])
-
-# %% ../nbs/04_agents.ipynb #e635b3dc
-TOOLWOZ_ROLE = ("You are a helpful assistant at the Cambridge TownInfo centre. You help customers find restaurants, "
-                "hotels, attractions and trains in Cambridge and book them. Look up what the customer asks for, tell "
-                "them what you found, and book only what they agreed to, with the details they gave.")
-
-def _tool_from_defs(name:str, params:list) -> dict:
-    "An OpenAI function schema for a ToolWOZ API that `tools.json` does not describe."
-    action, domain = name.split("_")
-    return {"type": "function", "function": {"name": name, "description": f"Allows you to {action} a {domain}",
-            "parameters": {"type": "object", "required": [], "properties": {p: {"type": "string"} for p in params}}}}
-
-@patch(as_prop=True)
-def tools(self:ToolWOZEnv) -> list:
-    "The eight APIs as OpenAI function schemas."
-    given = {t["function"]["name"]: t for t in (self.data.tools or [])}
-    return [given.get(n) or _tool_from_defs(n, ps) for n, ps in self.allowed.items()]
-
-# %% ../nbs/04_agents.ipynb #dad58a80
-def _example_of(tool:dict) -> dict:
-    "An example call built from the `e.g.` values of a tool's parameter descriptions."
-    f = tool["function"]; props = f.get("parameters", {}).get("properties", {})
-    ex = {p: m.group(1).strip() for p, s in props.items() if (m := re.search(r"e\.g\.\s*(.+)$", s.get("description", "")))}
-    return {"name": f["name"], "parameters": ex}
-
-@patch(as_prop=True)
-def api_examples(self:ToolWOZEnv) -> list:
-    "One example call per API, in the order of `tools`."
-    given = {e["name"]: e for e in (self.data.api_examples or [])}
-    return [given.get(t["function"]["name"]) or _example_of(t) for t in self.tools]
-
-@patch
-def instructions(self:ToolWOZEnv, task=None) -> str:
-    "The agent's role; the same for every ToolWOZ task (the agent never sees the user's goal)."
-    return TOOLWOZ_ROLE
 
 # %% ../nbs/04_agents.ipynb #23def4ea
 def agent_spec(env, task=None) -> dict:
@@ -311,24 +241,6 @@ class ReActAgent(Agent):
         err = self.read(last.get("content")).error if last.get("role") == "assistant" else ""
         return super().observe(conv, err or result)
 
-# %% ../nbs/04_agents.ipynb #7b0360d9
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-@patch(as_prop=True)
-def param_values(self:ToolWOZEnv) -> dict:
-    "Per API, per parameter whose values come from the databases: the values that exist there (at most 500)."
-    if getattr(self, "_param_values", None) is not None: return self._param_values
-    out = {}
-    for api, params in self.allowed.items():
-        db, vals = self.data.dbs[api.split("_")[1]], {}
-        for p in params:
-            if p in ("leaveAt", "arriveBy"): continue
-            v = list(DAYS) if p == "day" else sorted({e[p] for e in db if isinstance(e.get(p), str)})
-            if 0 < len(v) <= 500: vals[p] = v
-        out[api] = vals
-    self._param_values = out
-    return out
-
 # %% ../nbs/04_agents.ipynb #9d2fef40
 STRUCTURED_NOTE = ('Write each reply as one JSON object: {"plan": "<what you will do next and why>", "action": '
                    '{"name": "<API name>", "parameters": {...}}} to call an API, or {"plan": "...", "action": '
@@ -351,7 +263,7 @@ def action_schema(env, plan_chars:int=300, text_chars:int=800,
                   values=None,       # {api: {parameter: [values]}}; default `env.param_values`; an empty list drops the parameter
                  ) -> dict:
     "The JSON schema of a valid action in `env`: speak, or one of its APIs with its allowed parameters."
-    if values is None: values = getattr(env, "param_values", None) or {}
+    if values is None: values = env.param_values
     speak = {"type": "object", "properties": {"name": {"type": "string", "enum": ["speak"]},
              "text": {"type": "string", "minLength": 1, "maxLength": text_chars}}, "required": ["name", "text"], "additionalProperties": False}
     calls = []
@@ -439,7 +351,7 @@ def named(value:str, text:str) -> bool:
 
 def heard_values(env, text:str) -> dict:
     "Per API, per parameter: the values `text` names: the database's (`env.param_values`), or what `HEARD_PATTERNS` finds."
-    db, found = getattr(env, "param_values", None) or {}, {}
+    db, found = env.param_values, {}
     out = {}
     for t in env.tools:
         api, vals, got = t["function"]["name"], db.get(t["function"]["name"], {}), {}

@@ -9,6 +9,7 @@ import numpy as np
 from pathlib import Path
 from tqdm.auto import tqdm
 from .core import *
+from .conversation import *
 from .toolwoz_data import ToolWOZData
 from .toolwoz_env import ToolWOZEnv
 from .agents import *
@@ -16,63 +17,10 @@ from .users import *
 from .taubench import TauEnv, TauOracleAgent, TauInstructionUser, TauHintUser, TauLLMUser
 
 # %% auto #0
-__all__ = ['OUT_OF_ROUNDS', 'ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'agent_turn', 'user_turn',
-           'simulate', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'make_agent', 'default_user',
-           'make_eval_user', 'select_ids', 'eval_parser', 'check_eval_options', 'data_id', 'eval_settings',
-           'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs',
-           'josh_compare']
-
-# %% ../nbs/06_eval.ipynb #5dddb66b
-OUT_OF_ROUNDS = "Error: Agent ran out of retries."
-
-def agent_turn(env, convs:list, agent:Agent, max_generations:int=50):
-    "One agent turn on every live conversation of `convs`: API calls until the agent speaks or runs out of rounds."
-    live, r = [c for c in convs if not c.done], 0
-    limit = agent.max_rounds or max_generations
-    while live and r < limit:
-        nxt = []
-        for c, a in zip(live, agent.act(live)):
-            c.messages.append(a.message)
-            if a.kind == "call":
-                c.messages.append(agent.observe(c, env.execute(c.state, a.call)))
-                nxt.append(c)
-            else:
-                c.say("agent", a.text)
-                if hasattr(env, "respond"): env.respond(c.state, a.text)  # environments that score what the agent says (tau-bench)
-        live, r = nxt, r + 1
-    for c in live:  # out of rounds without a word to the user: a silent turn
-        c.messages.append({"role": "assistant", "content": OUT_OF_ROUNDS})
-        c.stats["silent_turns"] = c.stats.get("silent_turns", 0) + 1
-
-def user_turn(convs:list, user:User):
-    "The user's next utterance in every live conversation of `convs`; `END_CONVERSATION` ends one."
-    live = [c for c in convs if not c.done]
-    for c, text in zip(live, user.respond(live)):
-        c.say("user", text)
-        if END in text: c.done, c.ended = True, "user ended"
-        else: c.messages.append({"role": "user", "content": text})
-
-# %% ../nbs/06_eval.ipynb #e82ab705
-def _over_budget(c, max_messages):
-    if not c.done and len(c.turns) + c.stats.get("silent_turns", 0) >= max_messages: c.done, c.ended = True, "message budget"
-    return c.done
-
-def simulate(env, tasks:list, agent:Agent, user:User, max_messages:int=15, batch_size:int=32, progress=True):
-    "Simulate a conversation per task; yield each `Conversation` as soon as it is done."
-    bar = tqdm(total=len(tasks), desc="conversations", disable=not progress, file=sys.stderr)
-    for i in range(0, len(tasks), batch_size):
-        convs = [Conversation(t, env.reset(t), stats={"start": time.time()}) for t in tasks[i:i + batch_size]]
-        pending = list(convs)
-        user_turn(pending, user)
-        while pending:
-            bar.set_postfix(live=len(pending), messages=max(len(c.turns) for c in pending), refresh=True)
-            for step in (lambda cs: agent_turn(env, cs, agent), lambda cs: user_turn(cs, user)):
-                step([c for c in pending if not _over_budget(c, max_messages)])
-                for c in [c for c in pending if _over_budget(c, max_messages)]:
-                    c.stats["seconds"] = round(time.time() - c.stats.pop("start"), 3)
-                    pending.remove(c); bar.update(1); yield c
-                if not pending: break
-    bar.close()
+__all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k',
+           'summary_table', 'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'eval_parser',
+           'check_eval_options', 'data_id', 'eval_settings', 'settings_file', 'check_eval_out', 'eval_parts',
+           'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #93f3c75b
 def record(env, conv:Conversation) -> dict:

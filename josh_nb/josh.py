@@ -8,9 +8,7 @@ import hashlib, json, random
 from collections import defaultdict
 from fastcore.basics import patch
 from .core import *
-from .agents import Action, Agent
-from .users import END, User
-from .eval import OUT_OF_ROUNDS, agent_turn, user_turn
+from .conversation import OUT_OF_ROUNDS, agent_turn, user_turn
 
 # %% auto #0
 __all__ = ['ERROR_MARKS', 'JoshSim', 'derive_seed', 'CoinAgent', 'Node', 'Josh', 'trimmed_len', 'josh_start', 'josh_step',

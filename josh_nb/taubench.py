@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.basics import patch
 from .core import *
-from .users import User, END
 from .agents import OracleAgent, react_speak
 
 # %% auto #0
@@ -778,7 +777,7 @@ def send_certificate(data, user_id:str, amount:int) -> str|None:
             return f"Certificate {pid} added to user {user_id} with amount {amount}."
 
 # %% ../nbs/11_taubench.ipynb #c13751c3
-class TauEnv:
+class TauEnv(Env):
     "A tau-bench domain as an environment: executes tool calls on a per-conversation database and scores the result."
     def __init__(self, domain:str, data:TauData|str|None=None,
                  strict:bool=False):  # check arguments against the schemas and round money to cents (not tau-bench's behaviour)

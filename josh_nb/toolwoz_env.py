@@ -4,15 +4,16 @@
 
 # %% ../nbs/02_toolwoz_env.ipynb #545b6017
 from __future__ import annotations
-import bisect, difflib, json
+import bisect, difflib, json, re
 from collections import defaultdict
 from functools import reduce
+from fastcore.basics import patch
 from .core import *
 from .toolwoz_data import *
 
 # %% auto #0
-__all__ = ['TIME_KEYS', 'DomainIndex', 'ToolWOZState', 'check_entities', 'ToolWOZEnv', 'check_call', 'execute', 'call_hits',
-           'satisfied', 'reward', 'oracle_state', 'explain', 'shortfalls']
+__all__ = ['TIME_KEYS', 'TOOLWOZ_ROLE', 'DAYS', 'DomainIndex', 'ToolWOZState', 'check_entities', 'ToolWOZEnv', 'oracle_state',
+           'explain', 'shortfalls']
 
 # %% ../nbs/02_toolwoz_env.ipynb #4616528f
 TIME_KEYS = ("leaveAt", "arriveBy")
@@ -68,7 +69,7 @@ def check_entities(db:list, name:str):
     if bad is not None: raise DataError(f"{name}: entry {bad} is {json.dumps(db[bad])[:40]}, not an entity (a JSON object); "
                                         "mend the file or fetch it again with `josh_data download`")
 
-class ToolWOZEnv:
+class ToolWOZEnv(Env):
     "Executes ToolWOZ API calls and scores them with the benchmark's sparse reward."
     def __init__(self, data:ToolWOZData|str|None=None):
         self.data = data if isinstance(data, ToolWOZData) else ToolWOZData(data)
@@ -85,6 +86,7 @@ class ToolWOZEnv:
     def __repr__(self): return f"ToolWOZEnv({len(self.data)} tasks, {len(self.allowed)} APIs)"
 
 # %% ../nbs/02_toolwoz_env.ipynb #1dd98ecb
+@patch
 def _gold_of(self:ToolWOZEnv, task:Task) -> dict:
     "Per domain of `task`: (cleaned gold search parameters, gold booked id or '', gold book call or None)."
     if task.id not in self._gold:
@@ -95,9 +97,9 @@ def _gold_of(self:ToolWOZEnv, task:Task) -> dict:
             info[d] = (clean(s["parameters"]) if s else {}, b["unique_id"] if b else "", b)
         self._gold[task.id] = info
     return self._gold[task.id]
-ToolWOZEnv._gold_of = _gold_of
 
 # %% ../nbs/02_toolwoz_env.ipynb #6ae487a4
+@patch
 def check_call(self:ToolWOZEnv, call) -> tuple:
     "`(name, parameters, None)` for a well-formed call, else `(name, parameters, error message)`."
     if isinstance(call, (str, bytes)):
@@ -120,7 +122,6 @@ def check_call(self:ToolWOZEnv, call) -> tuple:
     if nested: return name, params, (f"ERROR: lists and objects are not allowed as values ({', '.join(nested)}); "
                                      "give one string per parameter.")
     return name, params, None
-ToolWOZEnv.check_call = check_call
 
 # %% ../nbs/02_toolwoz_env.ipynb #ea2e55d7
 def _recordable(params):
@@ -138,6 +139,7 @@ def _not_strings(name:str, params:dict, result) -> str|None:
     return (f"ERROR: parameter values must be strings; {vals} {'is' if len(odd) == 1 else 'are'} not, so {what} "
             f"(write {', '.join(json.dumps(str(v).lower()) for v in odd.values())}). The call returned: {json.dumps(result)}")
 
+@patch
 def execute(self:ToolWOZEnv, state:ToolWOZState, call):
     "Run `call` in the conversation `state`, record it, and return what the agent sees."
     name, params, err = self.check_call(call)
@@ -155,7 +157,6 @@ def execute(self:ToolWOZEnv, state:ToolWOZState, call):
         state.calls.append({"name": name, "parameters": params, "returned": res})
         out = {"success": res["success"], "return": dict(res["return"])}
     return _not_strings(name, params, out) or out
-ToolWOZEnv.execute = execute
 
 # %% ../nbs/02_toolwoz_env.ipynb #25f96c13
 _NO = object()
@@ -163,6 +164,7 @@ def _within(sub:dict, main:dict) -> bool:
     "`is_subset` for two dicts that are already `clean`ed."
     return all(main.get(k, _NO) == v for k, v in sub.items())
 
+@patch
 def _search(self:ToolWOZEnv, task:Task, d:str, args:dict):
     "The one entity (or None) a search in domain `d` with `clean`ed `args` returns for `task`."
     a = args  # cleaned once by `execute`; its filters (`search_filters`) are its string values
@@ -182,17 +184,17 @@ def _search(self:ToolWOZEnv, task:Task, d:str, args:dict):
         if w is not None: return w
         if correct is not None: return correct
     return db[hits[0]]
-ToolWOZEnv._search = _search
 
 # %% ../nbs/02_toolwoz_env.ipynb #438be39d
+@patch
 def _book(self:ToolWOZEnv, task:Task, d:str, args:dict) -> dict:
     "The result of a `book_<d>` call with `clean`ed `args`."
     g = self._gold_of(task).get(d)
     if g and g[2] and is_subset(g[2]["parameters"], args): return {"success": True, "return": g[2]["returns"]}
     return {"success": False, "return": {}}
-ToolWOZEnv._book = _book
 
 # %% ../nbs/02_toolwoz_env.ipynb #302c5ca2
+@patch
 def call_hits(self:ToolWOZEnv, task:Task, rec:dict) -> set:
     "Indices of the gold calls of `task` that the recorded call `rec` satisfies."
     params, hits = rec["parameters"], set()
@@ -211,18 +213,71 @@ def call_hits(self:ToolWOZEnv, task:Task, rec:dict) -> set:
         else: ok = False
         if ok: hits.add(i)
     return hits
-ToolWOZEnv.call_hits = call_hits
 
 # %% ../nbs/02_toolwoz_env.ipynb #57014b8f
+@patch
 def satisfied(self:ToolWOZEnv, state:ToolWOZState) -> set:
     "Indices of the gold calls the conversation's recorded calls satisfy."
     return set().union(*(self.call_hits(state.task, r) for r in state.calls))
 
+@patch
 def reward(self:ToolWOZEnv, state:ToolWOZState) -> float:
     "The sparse reward: satisfied gold calls / gold calls."
     n = len(state.task.gold)
     return len(self.satisfied(state))/n if n else 0.0
-ToolWOZEnv.satisfied, ToolWOZEnv.reward = satisfied, reward
+
+# %% ../nbs/02_toolwoz_env.ipynb #339094db
+TOOLWOZ_ROLE = ("You are a helpful assistant at the Cambridge TownInfo centre. You help customers find restaurants, "
+                "hotels, attractions and trains in Cambridge and book them. Look up what the customer asks for, tell "
+                "them what you found, and book only what they agreed to, with the details they gave.")
+
+def _tool_from_defs(name:str, params:list) -> dict:
+    "An OpenAI function schema for a ToolWOZ API that `tools.json` does not describe."
+    action, domain = name.split("_")
+    return {"type": "function", "function": {"name": name, "description": f"Allows you to {action} a {domain}",
+            "parameters": {"type": "object", "required": [], "properties": {p: {"type": "string"} for p in params}}}}
+
+@patch(as_prop=True)
+def tools(self:ToolWOZEnv) -> list:
+    "The eight APIs as OpenAI function schemas."
+    given = {t["function"]["name"]: t for t in (self.data.tools or [])}
+    return [given.get(n) or _tool_from_defs(n, ps) for n, ps in self.allowed.items()]
+
+# %% ../nbs/02_toolwoz_env.ipynb #cbb74bb7
+def _example_of(tool:dict) -> dict:
+    "An example call built from the `e.g.` values of a tool's parameter descriptions."
+    f = tool["function"]; props = f.get("parameters", {}).get("properties", {})
+    ex = {p: m.group(1).strip() for p, s in props.items() if (m := re.search(r"e\.g\.\s*(.+)$", s.get("description", "")))}
+    return {"name": f["name"], "parameters": ex}
+
+@patch(as_prop=True)
+def api_examples(self:ToolWOZEnv) -> list:
+    "One example call per API, in the order of `tools`."
+    given = {e["name"]: e for e in (self.data.api_examples or [])}
+    return [given.get(t["function"]["name"]) or _example_of(t) for t in self.tools]
+
+@patch
+def instructions(self:ToolWOZEnv, task=None) -> str:
+    "The agent's role; the same for every ToolWOZ task (the agent never sees the user's goal)."
+    return TOOLWOZ_ROLE
+
+# %% ../nbs/02_toolwoz_env.ipynb #50525941
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+@patch(as_prop=True)
+def param_values(self:ToolWOZEnv) -> dict:
+    "Per API, per parameter whose values come from the databases: the values that exist there (at most 500)."
+    if getattr(self, "_param_values", None) is not None: return self._param_values
+    out = {}
+    for api, params in self.allowed.items():
+        db, vals = self.data.dbs[api.split("_")[1]], {}
+        for p in params:
+            if p in ("leaveAt", "arriveBy"): continue
+            v = list(DAYS) if p == "day" else sorted({e[p] for e in db if isinstance(e.get(p), str)})
+            if 0 < len(v) <= 500: vals[p] = v
+        out[api] = vals
+    self._param_values = out
+    return out
 
 # %% ../nbs/02_toolwoz_env.ipynb #a982aeb6
 def oracle_state(env:ToolWOZEnv, task:Task) -> ToolWOZState:

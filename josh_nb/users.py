@@ -11,18 +11,11 @@ from .core import *
 from .toolwoz_data import DOMAINS, uid_key
 
 # %% auto #0
-__all__ = ['END', 'SLOT_NAMES', 'NOUNS', 'TEMPLATES', 'REQT_NAMES', 'SLOTS', 'MEMORY', 'GREETING', 'GOAL_PROMPT', 'GUIDE_PROMPT',
-           'USER_KINDS', 'User', 'ScriptUser', 'goal_text', 'domain_order', 'DomainGoal', 'domain_goals', 'meets',
-           'violations', 'verb_phrase', 'book_piece', 'question_sentences', 'asked_slots', 'seen_entities',
-           'found_entity', 'is_booked', 'domain_done', 'RuleUser', 'transcript', 'flip_turns', 'clean_user_text',
-           'GoalUser', 'dialogue_text', 'GuideUser', 'make_user']
-
-# %% ../nbs/05_users.ipynb #32bfd11a
-END = "END_CONVERSATION"
-
-class User:
-    "Base class: `respond` maps a batch of conversations to the user's next utterance for each."
-    def respond(self, convs:list) -> list: raise NotImplementedError
+__all__ = ['SLOT_NAMES', 'NOUNS', 'TEMPLATES', 'REQT_NAMES', 'SLOTS', 'MEMORY', 'GREETING', 'GOAL_PROMPT', 'GUIDE_PROMPT',
+           'USER_KINDS', 'ScriptUser', 'goal_text', 'domain_order', 'DomainGoal', 'domain_goals', 'meets', 'violations',
+           'verb_phrase', 'book_piece', 'question_sentences', 'asked_slots', 'seen_entities', 'found_entity',
+           'is_booked', 'domain_done', 'RuleUser', 'transcript', 'flip_turns', 'clean_user_text', 'GoalUser',
+           'dialogue_text', 'GuideUser', 'make_user']
 
 # %% ../nbs/05_users.ipynb #999be8fe
 class ScriptUser(User):

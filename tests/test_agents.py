@@ -2,12 +2,12 @@
 answered with an error; well-formed generations parse exactly; every action the structured schema admits is valid."""
 import json, random, string
 import pytest
-from josh_nb.core import Completion, Conversation, FunctionBackend
+from josh_nb.core import Action, Completion, Conversation, FunctionBackend
 from josh_nb.toolwoz_data import ToolWOZData
 from josh_nb.toolwoz_env import ToolWOZEnv
-from josh_nb.agents import (Action, ReActAgent, FCAgent, parse_react, read_structured, action_schema, strict_schema,
+from josh_nb.agents import (ReActAgent, FCAgent, parse_react, read_structured, action_schema, strict_schema,
                             sample_instance, react_call, react_speak, NO_ACTION, EMPTY_SPEAK, json_action)
-from josh_nb.eval import OUT_OF_ROUNDS, agent_turn
+from josh_nb.conversation import OUT_OF_ROUNDS, agent_turn
 
 N = 500
 

@@ -1,10 +1,10 @@
 "The JOSH search against SPEC §5-6: tree mechanics with a scripted agent, the training data, and the oracle check on val."
 import json, time
 import pytest
-from josh_nb.agents import Action, Agent
-from josh_nb.users import END, User, ScriptUser
+from josh_nb.core import Action, Agent, END, User
+from josh_nb.users import ScriptUser
 from josh_nb.toolwoz_env import ToolWOZEnv, oracle_state
-from josh_nb.eval import OUT_OF_ROUNDS
+from josh_nb.conversation import OUT_OF_ROUNDS
 from josh_nb.josh import *
 
 @pytest.fixture(scope="module")

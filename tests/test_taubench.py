@@ -2,8 +2,8 @@
 import hashlib, itertools, json, math, random, re, shutil
 from pathlib import Path
 import pytest
-from josh_nb.core import Conversation, Completion, FunctionBackend, DataError
-from josh_nb.users import END, ScriptUser
+from josh_nb.core import Conversation, Completion, END, FunctionBackend, DataError
+from josh_nb.users import ScriptUser
 from josh_nb.taubench import *
 
 WRITES = {"retail": {"cancel_pending_order", "exchange_delivered_order_items", "modify_pending_order_address",
@@ -331,7 +331,7 @@ def test_llm_user(envs):
     assert u.respond([]) == []
 
 def test_hint_user_and_eval_loop(envs):
-    from josh_nb.eval import simulate
+    from josh_nb.conversation import simulate
     from josh_nb.agents import SilentAgent
     env = envs["airline"]
     tasks = [env.data[i] for i in env.data.split("test")[:10]]
@@ -350,7 +350,8 @@ QUESTIONS = ["Hello! Could you give me your email, or your name and zip code?", 
              "Which payment method should I use?", "Shall I proceed? (yes/no)", "Anything else I can help with?", "What do you mean?"]
 
 def _asking_agent():
-    from josh_nb.agents import Agent, Action, react_speak
+    from josh_nb.core import Agent, Action
+    from josh_nb.agents import react_speak
     class AskingAgent(Agent):   # asks every kind of question the customer answers, calls nothing
         max_rounds = None
         def act(self, convs):
@@ -371,7 +372,8 @@ def leaked(task, messages, tools) -> list:
 
 def test_instruction_user_never_leaks(envs):
     "Over whole test conversations of both domains, the default offline customer says no tool name and no gold argument its instruction lacks."
-    from josh_nb.eval import simulate, default_user, make_eval_user
+    from josh_nb.conversation import simulate
+    from josh_nb.eval import default_user, make_eval_user
     assert default_user("tau-retail") == "tau-offline" and isinstance(make_eval_user("tau-offline"), TauInstructionUser)
     for d, env in envs.items():
         tasks = [env.data[i] for i in env.data.split("test")]
@@ -386,7 +388,7 @@ def test_instruction_user_never_leaks(envs):
         assert sum(bool(leaked(c.task, [t["text"] for t in c.turns if t["role"] == "user"], tools)) for c in hint) > len(tasks) // 2
 
 def test_instruction_user_answers(envs):
-    from josh_nb.eval import simulate
+    from josh_nb.conversation import simulate
     env = envs["retail"]; t = env.data["test_5"]
     c = next(iter(simulate(env, [t], _asking_agent(), TauInstructionUser(), progress=False)))
     users = [x["text"] for x in c.turns if x["role"] == "user"]
