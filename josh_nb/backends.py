@@ -1097,7 +1097,8 @@ def make_backend(spec:str="smollm2", # an offline model (`OFFLINE_SPECS`), 'hf:P
         elif kind == "openai" and arg: b = OpenAIBackend(arg, **kw)
         else: raise ValueError(f"unknown model spec {spec!r}: use {', '.join(OFFLINE_SPECS)}, 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
     except (OSError, ImportError) as e:   # a hub id the Hub cannot give, missing part packages, bitsandbytes absent
-        raise ValueError(f"{spec}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
+        line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(line if line.startswith(str(spec)) else f"{spec}: {line}") from None
     if not quiet:
         where = (f"on {b.device} ({str(b.model.dtype).removeprefix('torch.')}{', quantised' if b.quantized else ''})"
                  if isinstance(b, HFBackend) else f"at {b.base_url or OPENAI_HOST}")
