@@ -40,8 +40,15 @@ class ScriptedAgent(Agent):
 
 # %% ../nbs/04_agents.ipynb #b7c59a12
 class OracleAgent(ScriptedAgent):
-    "Replays the task's gold calls."
+    "Replays the task's gold calls, then tells the user the task's expected outputs, if it has any (tau-bench's)."
     def calls_for(self, task): return [{"name": g["name"], "parameters": g["parameters"]} for g in task.gold]
+    def act(self, convs):
+        acts = super().act(convs)
+        for c, a in zip(convs, acts):
+            if a.kind == "speak" and getattr(c.task, "outputs", None):
+                a.text = f"Here is what you asked: {', '.join(c.task.outputs)}. {self.say}"
+                a.content = react_speak(a.text)
+        return acts
 
 class SilentAgent(ScriptedAgent):
     "Never calls an API; always asks how it can help."
@@ -191,7 +198,7 @@ def _complete(backend:Backend, prompts:list, **opts) -> list:
 
 # %% ../nbs/04_agents.ipynb #a6bbd123
 class ReActAgent(Agent):
-    "A model that writes `PLAN ... <COMMAND_END>` then `APICALL {json}` or `SPEAK text` (SPEC §4)."
+    "A model that writes `PLAN ... <COMMAND_END>` then `APICALL {json}` or `SPEAK text` (paper §4)."
     def __init__(self, backend:Backend, env, temperature:float=0.0, max_tokens:int=256,
                  structured:bool=False, # constrain generations to the JSON actions of `action_schema(env)`
                  grounded:bool=False,   # structured, with only the values the conversation has named (`heard_values`)

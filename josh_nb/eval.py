@@ -10,17 +10,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 from .core import *
 from .conversation import *
-from .toolwoz_data import ToolWOZData
-from .toolwoz_env import ToolWOZEnv
-from .agents import *
-from .users import *
-from .taubench import TauEnv, TauOracleAgent, TauInstructionUser, TauHintUser, TauLLMUser
+from .users import MEMORY
+from .registry import *
 
 # %% auto #0
-__all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k',
-           'summary_table', 'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'eval_parser',
-           'check_eval_options', 'data_id', 'eval_settings', 'settings_file', 'check_eval_out', 'eval_parts',
-           'josh_eval', 'paired_bootstrap', 'compare_runs', 'josh_compare']
+__all__ = ['record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options', 'eval_settings',
+           'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs',
+           'josh_compare']
 
 # %% ../nbs/06_eval.ipynb #93f3c75b
 def record(env, conv:Conversation) -> dict:
@@ -99,106 +95,26 @@ def summary_table(recs:list):
     df = pd.DataFrame(rows).groupby("api").hit.agg(["count", "mean"]).rename(columns={"count": "tasks", "mean": "satisfied"})
     return df.round(3)
 
-# %% ../nbs/06_eval.ipynb #9946803b
-ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
-        "tau-retail": lambda data: TauEnv("retail", data), "tau-airline": lambda data: TauEnv("airline", data)}
-SCRIPTED = {"oracle": TauOracleAgent,  # OracleAgent that also says a tau-bench task's expected outputs (none on ToolWOZ)
-            "silent": SilentAgent, "replay": ReplayAgent}
-MODEL_AGENTS = {"react": ReActAgent, "fc": FCAgent}
-AGENTS = {**SCRIPTED, **MODEL_AGENTS}
-USERS = {**USER_KINDS, "tau-offline": TauInstructionUser, "tau-hint": TauHintUser, "tau-llm": TauLLMUser}
-MODEL_USERS = ("goal", "guide", "tau-llm")
-
-def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
-               structured:bool=False, grounded:bool=False, **react) -> Agent:
-    "The agent called `name`: a scripted one, or a model agent (`react`, `fc`) on `backend` in `env`."
-    if name not in AGENTS: raise DataError(f"unknown agent {name!r}; choose one of {', '.join(AGENTS)}")
-    if name == "replay":
-        if not calls: raise DataError("--agent replay needs --calls FILE (one JSON line per dialogue: {\"id\", \"calls\"})")
-        if not Path(calls).is_file(): raise DataError(f"calls file {calls!r} does not exist")
-        return ReplayAgent(calls)
-    if name == "react": return ReActAgent(backend, env, temperature=temperature, max_tokens=max_tokens, structured=structured,
-                                          grounded=grounded, **react)   # react: plan_chars, text_chars
-    if name == "fc":
-        if structured or grounded:
-            raise DataError("--structured and --grounded are for the ReAct agent; the function-calling agent already emits JSON tool calls")
-        return FCAgent(backend, env, temperature=temperature, max_tokens=max_tokens)
-    return AGENTS[name]()
-
-def default_user(env_name:str, user_model=None) -> str:
-    "The user simulator when none is named: a model user if a user model is given, else one that needs no model."
-    tau = env_name.startswith("tau")
-    if user_model: return "tau-llm" if tau else "goal"
-    return "tau-offline" if tau else "rule"
-
-def make_eval_user(name:str, backend=None, temperature:float=0.0, seed:int=0) -> User:
-    "The user simulator called `name`; model users need `backend`."
-    if name not in USERS: raise DataError(f"unknown user {name!r}; choose one of {', '.join(USERS)}")
-    if name in MODEL_USERS:
-        if backend is None: raise DataError(f"the {name} user needs a model: give --user-model (or --model)")
-        return USERS[name](backend, temperature=temperature)
-    if name == "rule": return RuleUser(seed=seed)
-    return USERS[name]()
-
-def _ids_in_split(env, split:str, ids:str, inside:list) -> list:
-    "The comma-separated `ids`, checked: known, each named once, and all in `split`."
-    want = [env.data[i.strip()].id for i in ids.split(",") if i.strip()]   # an unknown id: DataError, with close matches
-    if (dup := sorted({i for i in want if want.count(i) > 1})): raise DataError(f"--ids names {', '.join(dup)} more than once")
-    if (out := [i for i in want if i not in set(inside)]):
-        where = {i: [s for s, v in getattr(env.data, "splits", {}).items() if i in v] for i in out[:5]}
-        raise DataError(f"--ids: {', '.join(f'{i} (in {_or(where[i])})' for i in out[:5])} not in split {split!r}; "
-                        "give the split that holds them with --split")
-    return want
-
-def _or(xs): return " or ".join(repr(x) for x in xs) or "no split"
-
-def select_ids(env, split:str, limit=None, ids=None, agent=None) -> list:
-    "The task ids to run: a split, narrowed to `ids` (comma-separated, all in the split) or to the replayed dialogues, cut at `limit`."
-    if limit is not None and limit < 1: raise DataError(f"--limit must be at least 1, got {limit}")
-    out = env.data.split(split)
-    if not out: raise DataError(f"split {split!r} of {getattr(env.data, 'root', 'the data')} holds no dialogues: are its "
-                                "dialogue files missing (for ToolWOZ, multiwoz/test.json.zip and val.json.zip)?")
-    if ids: out = _ids_in_split(env, split, ids, out)
-    elif isinstance(agent, ReplayAgent):
-        missing = sorted(set(agent.calls) - set(out))
-        if missing: print(f"josh_eval: {len(missing)} dialogue(s) of the calls file are not in split {split!r} "
-                          f"and are skipped: {', '.join(missing[:5])}", file=sys.stderr)
-        out = [i for i in out if i in agent.calls]
-        if not out: raise DataError(f"none of the dialogues of the calls file is in split {split!r}")
-    return out[:limit] if limit is not None else out
-
 # %% ../nbs/06_eval.ipynb #02916fb1
 def eval_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_eval`."
+    "The command-line options of `josh_eval`: the registry's shared `OPTIONS` as they are, and its own."
     p = argparse.ArgumentParser(prog="josh_eval", description="Evaluate an agent on a split; the last line printed is the JSON summary.")
-    p.add_argument("--env", default="toolwoz", choices=list(ENVS), help="environment")
-    p.add_argument("--split", default="test", help="split to evaluate (toolwoz: test, full_test, val, train, josh_train; tau-retail: train, dev, test; tau-airline: test)")
-    p.add_argument("--agent", default="oracle", choices=list(AGENTS), help="agent: scripted (oracle, silent, replay) or a model agent (react, fc)")
-    p.add_argument("--model", default="smollm2", help="model of a react/fc agent: smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL")
+    add_options(p, "env", "split", "agent", "model")
     p.add_argument("--base-url", help="for openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
     p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
-    p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action (JSON schema)")
-    p.add_argument("--grounded", action="store_true", help="structured, and every value must be one the conversation has named")
-    p.add_argument("--temperature", type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)")
-    p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
-    p.add_argument("--user", choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline, which knows only the instruction; tau-hint names the next gold action; tau-llm)")
-    p.add_argument("--user-model", help="model of a goal/guide/tau-llm user (default: the agent's model)")
+    add_options(p, "structured", "grounded", "temperature", "max_tokens", "user", "user_model")
     p.add_argument("--user-temperature", type=float, default=0.0, help="sampling temperature of a model user")
-    p.add_argument("--seed", type=int, default=0, help="seed of the rule user's wording and of sampling")
-    p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
+    add_options(p, "seed", "data")
     p.add_argument("--calls", help="for --agent replay: JSON lines of recorded calls, one {\"id\", \"calls\"} per dialogue")
-    p.add_argument("--limit", type=int, help="evaluate only the first N dialogues of the split")
-    p.add_argument("--ids", help="comma-separated dialogue ids to evaluate")
-    p.add_argument("--out", help="write one JSON line per conversation here, as each one ends")
+    add_options(p, "limit", "ids", "out")
     p.add_argument("--resume", action="store_true", help="keep the conversations --out already holds (an interrupted run "
                    "with the same options, checked against OUT.settings.json) and evaluate only the rest")
     p.add_argument("--force", action="store_true", help="replace the conversations an existing --out holds (without it, "
                    "or --resume, an existing --out is refused)")
-    p.add_argument("--max-messages", type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)")
+    add_options(p, "max_messages")
     p.add_argument("--num-trials", type=int, default=1, help="run every task K times (trial t seeded with seed + t) and report "
                    "pass^1..pass^K, as tau-bench does")
-    p.add_argument("--batch", type=int, default=32, help="conversations simulated together (their generations share each model call)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_options(p, "batch", "quiet")
     return p
 
 def check_eval_options(a):
@@ -207,11 +123,6 @@ def check_eval_options(a):
     if (a.resume or a.force) and not a.out: raise DataError(f"--{'resume' if a.resume else 'force'} needs --out")
     at_least(a, limit=1, max_messages=1, batch=1, num_trials=1, max_tokens=1, temperature=0, user_temperature=0)
     if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
-
-def data_id(env) -> str:
-    "The identity of the data `env` reads (`fingerprint` of its files): a resumed run must read the same."
-    d = env.data
-    return fingerprint(d.dir) if hasattr(d, "dir") else fingerprint(Path(d.root)/"multiwoz", Path(d.root)/"toolwoz")
 
 def eval_settings(a, env) -> dict:
     "What the records of a `josh_eval` run depend on: the options that change a conversation, and the data."

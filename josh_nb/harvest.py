@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 from .core import *
 from .josh import *
-from .eval import ENVS, MODEL_AGENTS, MODEL_USERS, USERS, data_id, default_user, make_agent, make_eval_user, select_ids
+from .registry import *
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',
@@ -189,34 +189,27 @@ def make_harvest_agent(name:str, env, backend=None, temperature:float=1.0, max_t
     return make_agent(name, env, backend, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded, **react)
 
 def harvest_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_harvest`."
+    "The command-line options of `josh_harvest`: the registry's shared `OPTIONS` (with a harvest's defaults and help), and its own."
     p = argparse.ArgumentParser(prog="josh_harvest", description="Run JOSH over a split and harvest SFT/KTO/DPO training data. "
                                 "Re-run the same command to resume an interrupted run.")
-    p.add_argument("--env", default="toolwoz", choices=list(ENVS), help="environment")
-    p.add_argument("--split", default="val", help="split to harvest (toolwoz: train, josh_train, val, test, full_test)")
-    p.add_argument("--limit", type=int, help="only the first N dialogues of the split")
-    p.add_argument("--ids", help="comma-separated dialogue ids (instead of the whole split)")
-    p.add_argument("--beam-size", type=int, default=8, help="most live branches per conversation (paper: 8)")
-    p.add_argument("--max-steps", type=int, default=15, help="JOSH steps per conversation (paper: 15)")
-    p.add_argument("--agent", default="react", help=f"agent: {', '.join(AGENT_NAMES)}")
-    p.add_argument("--model", default="smollm2", help="agent model: smollm2 (offline default), qwen2.5-coder-0.5b, "
-                   "qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL")
-    p.add_argument("--structured", action="store_true", help="constrain each ReAct generation to a valid action")
-    p.add_argument("--grounded", action="store_true", help="structured, and every value must be one the conversation has named")
-    p.add_argument("--max-tokens", type=int, default=256, help="longest agent generation, in tokens")
-    p.add_argument("--user", help=f"user simulator: {', '.join(USERS)} (default: rule on ToolWOZ, tau-offline on tau-bench; "
-                   "goal / tau-llm with --user-model)")
-    p.add_argument("--user-model", help="model of a model user (goal, guide, tau-llm; default: the agent's model)")
-    p.add_argument("--temperature", type=float, default=1.0, help="agent sampling temperature; JOSH needs > 0 (paper: 1.0)")
-    p.add_argument("--seed", type=int, default=0, help="run seed; each conversation's seed derives from it and its id")
-    p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
-    p.add_argument("--out", required=True, help="run directory (created; an existing one is resumed)")
+    add_options(p, "env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "structured", "grounded", "max_tokens",
+                "user", "user_model", "temperature", "seed", "data", "out",
+                split=dict(default="val", help="split to harvest (toolwoz: train, josh_train, val, test, full_test)"),
+                limit="only the first N dialogues of the split", ids="comma-separated dialogue ids (instead of the whole split)",
+                agent=dict(default="react", choices=None, help=f"agent: {', '.join(AGENT_NAMES)}"),
+                model="agent model: smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL",
+                structured="constrain each ReAct generation to a valid action",
+                user=dict(choices=None, help=f"user simulator: {', '.join(USERS)} (default: rule on ToolWOZ, tau-offline on tau-bench; "
+                          "goal / tau-llm with --user-model)"),
+                user_model="model of a model user (goal, guide, tau-llm; default: the agent's model)",
+                temperature=dict(default=1.0, help="agent sampling temperature; JOSH needs > 0 (paper: 1.0)"),
+                seed="run seed; each conversation's seed derives from it and its id",
+                out=dict(required=True, help="run directory (created; an existing one is resumed)"))
     p.add_argument("--shard", help="K/N: harvest only shard K of N of the dialogues (merge shards with josh_merge)")
-    p.add_argument("--batch", type=int, default=8, help="conversations searched side by side (their leaves share each model call)")
-    p.add_argument("--gen-batch", type=int, default=64, help="rows a transformers backend decodes together")
+    add_options(p, "batch", "gen_batch", batch=dict(default=8, help="conversations searched side by side (their leaves share each model call)"))
     p.add_argument("--sequential", action="store_true", help="one conversation and one leaf at a time (the authors' loop; a baseline)")
     p.add_argument("--kto-success-only", action="store_true", help="KTO/DPO only from conversations that reached reward 1.0, as the authors' release")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_options(p, "quiet")
     p.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: slow a scripted run down
     return p
 

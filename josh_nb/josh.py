@@ -128,7 +128,7 @@ class Node:
 
 # %% ../nbs/07_josh.ipynb #4db65f6c
 class Josh:
-    "The JOSH search on one task (SPEC §5)."
+    "The JOSH search on one task (paper §3.2)."
     def __init__(self, sim:JoshSim, task,
                  beam_size:int=8,   # the most live leaves
                  max_steps:int=15,  # JOSH steps before the search stops
@@ -162,7 +162,7 @@ class Josh:
 # %% ../nbs/07_josh.ipynb #4999ffed
 @patch
 def expand(self:Josh) -> bool:
-    "Give every live leaf two children when twice the live leaves fit in the beam (SPEC §5.1)."
+    "Give every live leaf two children when twice the live leaves fit in the beam (the authors' expansion rule)."
     leaves = self.leaves()
     if not leaves or 2*len(leaves) > self.beam_size: return False
     for l in leaves: self._child(l); self._child(l)
@@ -266,7 +266,7 @@ def josh_start(searches:list, sequential:bool=False):
     for s in todo: s.check_stop()
 
 def josh_step(searches:list, sequential:bool=False):
-    "One JOSH step (SPEC §5) on every unfinished search: expand, agent turns, collapse, user turns."
+    "One JOSH step (paper §3.2) on every unfinished search: expand, agent turns, collapse, user turns."
     _one_sim(searches)
     todo = [s for s in searches if not s.finished]
     for s in todo: s.expand()

@@ -8,7 +8,8 @@ import argparse, json, os, sys, time
 from pathlib import Path
 import numpy as np
 from .core import *
-from .eval import ENVS, data_id, evaluate, select_ids, compare_runs, make_agent, make_eval_user
+from .registry import *
+from .eval import evaluate, compare_runs
 from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, setting, read_trees
 from .josh import sft_examples, datasets_from_trees
 
@@ -70,26 +71,25 @@ def plot_rounds(rows:list, path=None, title="JOSH self-improvement"):
 
 # %% ../nbs/10_loop.ipynb #d2fc532e
 def loop_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_loop`; with none, it runs the embedded default."
+    "The command-line options of `josh_loop` (the registry's shared `OPTIONS` with the loop's defaults, and its own); with none, it runs the embedded default."
     p = argparse.ArgumentParser(prog="josh_loop", description="Baseline evaluation, then rounds of JOSH harvest, training and "
                                 "evaluation. Re-run the same command to resume; finished stages are never redone.")
-    p.add_argument("--env", default="toolwoz", choices=list(ENVS), help="environment")
-    p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
+    add_options(p, "env", "data")
     p.add_argument("--harvest-split", default="train", help="split JOSH harvests training data from")
     p.add_argument("--eval-split", default="test", help="split the agent is evaluated on")
-    p.add_argument("--limit", type=int, help="harvest only the first N dialogues of the harvest split")
+    add_options(p, "limit", limit="harvest only the first N dialogues of the harvest split")
     p.add_argument("--eval-limit", type=int, help="evaluate on the first N dialogues of the evaluation split")
     p.add_argument("--rounds", type=int, default=1, help="harvest-train-evaluate rounds (the paper: 1)")
-    p.add_argument("--agent", default="react", choices=["react", "fc"], help="model agent")
-    p.add_argument("--model", default="smollm2", help="smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b "
-                   "or hf:PATH_OR_HUB_ID")
-    p.add_argument("--grounded", action="store_true", default=True, help="structured actions whose values the conversation "
-                   "has named (the default: the first setting in which a 135M model's samples earn gold calls)")
-    p.add_argument("--structured", dest="grounded", action="store_false", help="structured actions, any value the databases hold")
+    add_options(p, "agent", "model", "grounded", "structured",
+                agent=dict(default="react", choices=["react", "fc"], help="model agent"),
+                model="smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b or hf:PATH_OR_HUB_ID",
+                grounded=dict(default=True, help="structured actions whose values the conversation has named (the default: the "
+                              "first setting in which a 135M model's samples earn gold calls)"),
+                structured=dict(dest="grounded", action="store_false", help="structured actions, any value the databases hold"))
     p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper")
-    p.add_argument("--user", default="rule", help="user simulator (rule needs no model)")
-    p.add_argument("--beam-size", type=int, default=4, help="JOSH beam size (paper: 8; 4 keeps the CPU default short)")
-    p.add_argument("--max-steps", type=int, default=3, help="JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)")
+    add_options(p, "user", "beam_size", "max_steps", user=dict(default="rule", choices=None, help="user simulator (rule needs no model)"),
+                beam_size=dict(default=4, help="JOSH beam size (paper: 8; 4 keeps the CPU default short)"),
+                max_steps=dict(default=3, help="JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)"))
     p.add_argument("--algo", default="sft", choices=["kto", "sft", "dpo", "sft+kto"], help="training objective (paper: kto; "
                    "the CPU default: sft, on golden paths); sft+kto: SFT on golden paths, then KTO on the same adapter")
     p.add_argument("--sft-min-reward", type=float, default=0.0, help="SFT trains on the golden paths of conversations that "
@@ -101,16 +101,16 @@ def loop_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train-steps", type=int, help="stop training after this many optimizer steps")
     p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (the recipes': 8, an effective batch of "
                    "16; the CPU default 1: an optimiser step every 2 rows)")
-    p.add_argument("--max-messages", type=int, default=10, help="spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)")
-    p.add_argument("--max-tokens", type=int, default=96, help="longest agent generation, in tokens (96 holds a structured action)")
+    add_options(p, "max_messages", "max_tokens",
+                max_messages=dict(default=10, help="spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)"),
+                max_tokens=dict(default=96, help="longest agent generation, in tokens (96 holds a structured action)"))
     p.add_argument("--plan-chars", type=int, default=60, help="structured actions: the longest plan, in characters (a 135M "
                    "model's plans are noise; 60 saves decoding time)")
-    p.add_argument("--batch", type=int, default=16, help="conversations simulated side by side")
-    p.add_argument("--gen-batch", type=int, default=64, help="rows a transformers backend decodes together (JOSH's "
-                   "leaves of all conversations in one batch)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the harvest, the rule user and training")
-    p.add_argument("--out", default="josh_runs/loop", help="run directory (an existing one is resumed)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_options(p, "batch", "gen_batch", "seed", "out", "quiet",
+                batch=dict(default=16, help="conversations simulated side by side"),
+                gen_batch="rows a transformers backend decodes together (JOSH's leaves of all conversations in one batch)",
+                seed="seed of the harvest, the rule user and training",
+                out=dict(default="josh_runs/loop", help="run directory (an existing one is resumed)"), quiet="no progress bars")
     return p
 
 # %% ../nbs/10_loop.ipynb #54495d6f

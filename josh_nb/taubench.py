@@ -9,23 +9,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.basics import patch
 from .core import *
-from .agents import OracleAgent, react_speak
 
 # %% auto #0
-__all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'GREETING', 'STOP', 'ASKED', 'CONFIRM', 'NOT_GIVEN',
-           'YES', 'TAU_RAW', 'tau_root', 'TauTask', 'read_tasks', 'TauData', 'api_examples', 'TauDB', 'reward_text',
-           'TauTable', 'diff_table', 'TauState', 'parse_call', 'value_error', 'object_error', 'tool_class', 'tool',
-           'think', 'transfer_to_human_agents', 'calculate', 'find_user_id_by_email', 'find_user_id_by_name_zip',
-           'get_order_details', 'get_product_details', 'get_user_details', 'list_all_product_types',
-           'cancel_pending_order', 'modify_pending_order_address', 'modify_pending_order_payment',
-           'modify_pending_order_items', 'return_delivered_order_items', 'exchange_delivered_order_items',
-           'modify_user_address', 'list_all_airports', 'get_reservation_details', 'search_direct_flight',
-           'search_onestop_flight', 'book_reservation', 'update_reservation_flights', 'update_reservation_baggages',
-           'update_reservation_passengers', 'cancel_reservation', 'send_certificate', 'TauEnv', 'run_tool', 'gold_db',
-           'outputs_said', 'gold_progress', 'oracle_state', 'pass_hat_k', 'rewards_by_task', 'user_system_prompt',
-           'user_messages', 'TauLLMUser', 'instruction_pieces', 'first_person', 'TauInstructionUser', 'task_done',
-           'TauHintUser', 'TauOracleAgent', 'parse_tasks_py', 'parse_rules_py', 'tool_modules', 'parse_tool_py',
-           'download_tau', 'josh_tau']
+__all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'TAU_GREETING', 'STOP', 'ASKED', 'CONFIRM',
+           'NOT_GIVEN', 'YES', 'TAU_RAW', 'tau_root', 'TauTask', 'read_tasks', 'TauData', 'api_examples', 'TauDB',
+           'reward_text', 'TauTable', 'diff_table', 'TauState', 'parse_call', 'value_error', 'object_error',
+           'tool_class', 'tool', 'think', 'transfer_to_human_agents', 'calculate', 'find_user_id_by_email',
+           'find_user_id_by_name_zip', 'get_order_details', 'get_product_details', 'get_user_details',
+           'list_all_product_types', 'cancel_pending_order', 'modify_pending_order_address',
+           'modify_pending_order_payment', 'modify_pending_order_items', 'return_delivered_order_items',
+           'exchange_delivered_order_items', 'modify_user_address', 'list_all_airports', 'get_reservation_details',
+           'search_direct_flight', 'search_onestop_flight', 'book_reservation', 'update_reservation_flights',
+           'update_reservation_baggages', 'update_reservation_passengers', 'cancel_reservation', 'send_certificate',
+           'TauEnv', 'run_tool', 'gold_db', 'outputs_said', 'gold_progress', 'oracle_state', 'pass_hat_k',
+           'rewards_by_task', 'user_system_prompt', 'user_messages', 'TauLLMUser', 'instruction_pieces', 'first_person',
+           'TauInstructionUser', 'task_done', 'TauHintUser', 'parse_tasks_py', 'parse_rules_py', 'tool_modules',
+           'parse_tool_py', 'download_tau', 'josh_tau']
 
 # %% ../nbs/11_taubench.ipynb #34644a5b
 TAU_DOMAINS = {"retail": dict(tables=("orders", "products", "users"), splits=("train", "dev", "test")),
@@ -925,7 +924,7 @@ def rewards_by_task(records:list) -> dict:
     return out
 
 # %% ../nbs/11_taubench.ipynb #a32f5862
-GREETING = "Hi! How can I help you today?"
+TAU_GREETING = "Hi! How can I help you today?"   # tau-bench's; ToolWOZ's model users hear `users.GREETING`
 STOP = "###STOP###"
 
 def user_system_prompt(instruction:str) -> str:
@@ -941,7 +940,7 @@ def user_system_prompt(instruction:str) -> str:
 
 def user_messages(conv) -> list:
     "The LLM customer's prompt for `conv`: system prompt, then the spoken turns with roles flipped."
-    msgs = [{"role": "system", "content": user_system_prompt(conv.task.instruction)}, {"role": "user", "content": GREETING}]
+    msgs = [{"role": "system", "content": user_system_prompt(conv.task.instruction)}, {"role": "user", "content": TAU_GREETING}]
     for t in conv.turns: msgs.append({"role": "assistant" if t["role"] == "user" else "user", "content": t["text"]})
     return msgs
 
@@ -1039,17 +1038,6 @@ class TauHintUser(User):
             if rest: out.append(f"Yes, please go ahead. Next I need {rest[0]['name']} with {json.dumps(rest[0]['parameters'])}.")
             else: out.append("Could you tell me the answer to my question, please?")
         return out
-
-# %% ../nbs/11_taubench.ipynb #a71a0436
-class TauOracleAgent(OracleAgent):
-    "The oracle for tau-bench: replays the gold actions, then tells the customer the task's expected outputs."
-    def act(self, convs):
-        acts = super().act(convs)
-        for c, a in zip(convs, acts):
-            if a.kind == "speak" and getattr(c.task, "outputs", None):
-                a.text = f"Here is what you asked: {', '.join(c.task.outputs)}. {self.say}"
-                a.content = react_speak(a.text)
-        return acts
 
 # %% ../nbs/11_taubench.ipynb #dd93cb32
 TAU_RAW = "https://raw.githubusercontent.com/sierra-research/tau-bench/main/tau_bench/envs/{domain}/{path}"

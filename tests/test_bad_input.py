@@ -1,4 +1,4 @@
-"""Bad input and interrupted runs through the real command lines (issue 21): every case exits non-zero with one line naming
+"""Bad input and interrupted runs through the real command lines: every case exits non-zero with one line naming
 the option or file, no traceback, and every input and earlier output is left byte for byte as it was."""
 import json, os, shutil, subprocess, sys
 from pathlib import Path
@@ -147,7 +147,7 @@ def test_eval_null_database_entry(tmp_path):
     refused(rc, err, "hotel_db.json: entry 1 is null, not an entity")
     assert snapshot(tmp_path) == before
 
-@pytest.mark.xfail(reason="valid_api_defs.json's shape is read by 01_toolwoz_data's gold_calls before any check (issue 21)", strict=False)
+@pytest.mark.xfail(reason="valid_api_defs.json's shape is read by 01_toolwoz_data's gold_calls before any check", strict=False)
 def test_eval_malformed_api_defs(tmp_path):
     d = tmp_path/"data"; shutil.copytree(mini_dir(), d)
     p = d/"toolwoz"/"valid_api_defs.json"; defs = json.loads(p.read_text()); defs["hotel"]["search_hotel"] = 5

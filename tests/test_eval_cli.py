@@ -39,7 +39,7 @@ def test_mini_dataset_default():
     assert s["n"] > 0 and s["avg_reward"] == 1.0 and s["success_rate"] == 1.0
 
 def test_replay_hand_worked_cases(shared_data, tmp_path):
-    "Each case exercises SPEC §2-3 rules; its expected results were worked out by hand (see `rule`)."
+    "Each case exercises the environment's search and reward rules (paper §3.1-3.2, 02_toolwoz_env); its expected results were worked out by hand (see `rule`)."
     cases = json.loads((ROOT/"data"/"replay_cases.json").read_text())
     calls = tmp_path/"calls.jsonl"
     calls.write_text("".join(json.dumps({"id": c["id"], "calls": c["calls"]}) + "\n" for c in cases))

@@ -1,4 +1,4 @@
-"The JOSH search against SPEC §5-6: tree mechanics with a scripted agent, the training data, and the oracle check on val."
+"The JOSH search (paper §3.2-3.3, as the authors' code runs it): tree mechanics with a scripted agent, the training data, and the oracle check on val."
 import json, time
 import pytest
 from josh_nb.core import Action, Agent, END, User
@@ -111,7 +111,7 @@ def test_kto_dpo_sft(collapsed):
     assert ds["sft"] == [{"messages": [sys_] + gp}]
 
 def test_partial_reward_data(env):
-    "A conversation that does not reach 1.0 gives no SFT example (SPEC §6) but its golden turns still give KTO."
+    "A conversation that does not reach 1.0 gives no SFT example (paper §3.3) but its golden turns still give KTO."
     s = josh_run([search(env, "MUL0032", {(5, 1): TABLE[(5, 1)]}, beam_size=4, max_steps=4)])[0]
     t = s.to_json()
     assert t["reward"] == 0.5 and t["stop"] == "step budget"

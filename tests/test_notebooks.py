@@ -1,4 +1,4 @@
-"Every notebook in nbs/ runs top to bottom, as `nbdev_test` would run it, within the time the issue allows."
+"Every notebook in nbs/ runs top to bottom, as `nbdev_test` would run it, in under two minutes."
 from configparser import ConfigParser
 import pytest
 from nbdev.test import test_nb as run_notebook  # renamed so pytest does not collect it

@@ -1,4 +1,4 @@
-"""The offline docs site in a real browser (issue 7).
+"""The offline docs site in a real browser.
 
 `.ci/site.py` builds `_site/` from the notebooks; here it is served on 127.0.0.1 and opened in Debian's headless
 Chromium (driven by selenium through Debian's chromedriver; no browser is downloaded). Every chapter page must load
@@ -20,7 +20,7 @@ needs_browser = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="headless b
 
 SITE = ROOT/"_site"
 NBS = sorted((p for p in (ROOT/"nbs").glob("*.ipynb") if not p.name.startswith("_")), key=lambda p: (p.stem != "index", p.name))
-NO_PAPER_SECTION = {"00_core.ipynb"}  # shared utilities: the paper has no section for them
+NO_PAPER_SECTION = {"00_core.ipynb", "05b_registry.ipynb"}  # shared utilities and the commands' registry: the paper has no section for them
 spec = importlib.util.spec_from_file_location("site_builder", ROOT/".ci"/"site.py")
 site = importlib.util.module_from_spec(spec); spec.loader.exec_module(site)
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from josh_nb.core import Conversation, Completion, END, FunctionBackend, DataError
 from josh_nb.users import ScriptUser
+from josh_nb.agents import OracleAgent
 from josh_nb.taubench import *
 
 WRITES = {"retail": {"cancel_pending_order", "exchange_delivered_order_items", "modify_pending_order_address",
@@ -322,7 +323,7 @@ def test_llm_user(envs):
     u = TauLLMUser(FunctionBackend(model), temperature=0.0)
     c = Conversation(t, env.reset(t))
     first = u.respond([c])[0]; c.say("user", first)
-    assert first == "I want to exchange." and t.instruction in seen[0][0]["content"] and seen[0][1] == {"role": "user", "content": GREETING}
+    assert first == "I want to exchange." and t.instruction in seen[0][0]["content"] and seen[0][1] == {"role": "user", "content": TAU_GREETING}
     c.say("agent", "Done.")
     assert u.respond([c]) == ["Bye! " + END]
     assert [m["role"] for m in seen[-1]] == ["system", "user", "assistant", "user"] and seen[-1][-1]["content"] == "Done."
@@ -336,7 +337,7 @@ def test_hint_user_and_eval_loop(envs):
     env = envs["airline"]
     tasks = [env.data[i] for i in env.data.split("test")[:10]]
     for user in (TauHintUser(), TauInstructionUser(), ScriptUser()):
-        convs = list(simulate(env, tasks, TauOracleAgent(), user, progress=False))
+        convs = list(simulate(env, tasks, OracleAgent(), user, progress=False))
         for c in convs:
             c.state.replies += [x["text"] for x in c.turns if x["role"] == "agent"]   # what the loop's env.respond would record
             assert env.reward(c.state) == 1.0, (type(user).__name__, c.task.id)
@@ -378,7 +379,7 @@ def test_instruction_user_never_leaks(envs):
     for d, env in envs.items():
         tasks = [env.data[i] for i in env.data.split("test")]
         tools = [t["function"]["name"] for t in env.tools]
-        for agent in (_asking_agent(), TauOracleAgent()):
+        for agent in (_asking_agent(), OracleAgent()):
             convs = list(simulate(env, tasks, agent, TauInstructionUser(), progress=False))
             assert len(convs) == len(tasks) and all(len([t for t in c.turns if t["role"] == "user"]) >= 2 for c in convs)
             for c in convs:
