@@ -1,9 +1,17 @@
 #!/usr/bin/env python
 """Benchmark batched generation: the same prompts through `HFBackend.complete` one at a time vs. as one batch.
 
-Greedy decoding, so both runs must produce exactly the same completions (asserted); throughput is the
-completion tokens generated divided by wall time. One warm-up generation precedes the timings; each timing is
-the best of `--repeats` runs, both measured in the same process on the same machine.
+Greedy decoding; throughput is the completion tokens generated divided by wall time. One warm-up generation
+precedes the timings; each timing is the best of `--repeats` runs, both measured in the same process on the same
+machine, at `--dtype` (default: the dtype the commands use, `auto`: bfloat16 on a CPU with native bfloat16).
+
+Batching must not change a greedy completion. That is asserted in float32, on a float32 copy of the model: there the
+arithmetic of a row does not depend on its batch, and one-at-a-time and batched texts are identical. In bfloat16 they
+need not be: a row's sums are rounded differently when it is computed beside others (other kernels, other padding),
+and where the two best next tokens are nearly tied the greedy choice flips. So at the timed dtype the script reports
+how many completions differ and, for each, the gap between the two tokens' logits where the texts part (computed
+alone, at that dtype); it fails only if a gap exceeds `--tie` (default 0.5 logits: many bfloat16 roundings, far
+below a real preference), which would mean the batched path computes something else, not a rounding.
 
 With `--drop-finished`, it instead compares two batched runs: rows kept in the batch until the longest ends
 (`drop_finished=False`, what transformers' `generate` does) against rows dropped as they end (the default).
@@ -64,30 +72,61 @@ def main(argv=None):
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--drop-finished", action="store_true", help="compare batched runs keeping vs dropping finished rows")
+    ap.add_argument("--dtype", default="auto", help="dtype of the timed runs (auto, bfloat16, float16, float32)")
+    ap.add_argument("--tie", type=float, default=0.5, help="largest logit gap a differing greedy token may have at the timed dtype")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
     if a.drop_finished: return compare_drop(a)
 
-    b = make_backend(a.model)
+    b = make_backend(a.model, dtype=a.dtype)
     if not isinstance(b, HFBackend): sys.exit("bench_generate measures local (HF) generation: use smollm2 or hf:...")
     ps = prompts(a.prompts)
+    exact = exact_in_float32(a.model, ps, a.max_tokens)   # the batching code's invariant, where arithmetic allows it
     b.batch_size = len(ps)
     b.complete(ps[:1], max_tokens=4)  # warm-up
     t_one, one = timed(lambda: [b.complete([p], max_tokens=a.max_tokens)[0] for p in ps], a.repeats)
     t_batch, batch = timed(lambda: b.complete(ps, max_tokens=a.max_tokens), a.repeats)
-    assert [c.text for c in one] == [c.text for c in batch], "batched greedy output differs from one-at-a-time output"
+    gaps = [tie_gap(b, p, x.text, y.text) for p, x, y in zip(ps, one, batch) if x.text != y.text]
     toks = sum(c.completion_tokens for c in batch)
-    res = {"model": b.name, "hardware": hardware(), "prompts": len(ps), "max_tokens": a.max_tokens,
+    res = {"model": b.name, "dtype": str(b.model.dtype).removeprefix("torch."), "hardware": hardware(), "prompts": len(ps),
+           "max_tokens": a.max_tokens, "float32_batched_equals_alone": exact,
+           "differing_at_dtype": len(gaps), "largest_tie_gap": round(max(gaps), 4) if gaps else None,
            "completion_tokens": toks, "one_at_a_time_s": round(t_one, 3), "batched_s": round(t_batch, 3),
            "one_at_a_time_tok_s": round(toks / t_one, 1), "batched_tok_s": round(toks / t_batch, 1),
            "speedup": round(t_one / t_batch, 2)}
-    print(f"{res['model']} on {res['hardware']}")
+    print(f"{res['model']} ({res['dtype']}) on {res['hardware']}")
+    print(f"float32: batched greedy completions equal one-at-a-time ones: {exact}")
+    print(f"{res['dtype']}: {len(gaps)} of {len(ps)} completions differ" + (f", each where two tokens' logits are within "
+          f"{res['largest_tie_gap']} (a near-tie flipped by rounding)" if gaps else ""))
     print(f"{len(ps)} prompts, {toks} completion tokens (greedy, max {a.max_tokens} each; best of {a.repeats})")
     print(f"one at a time: {res['one_at_a_time_s']:7.2f} s  {res['one_at_a_time_tok_s']:7.1f} tokens/s")
     print(f"batched:       {res['batched_s']:7.2f} s  {res['batched_tok_s']:7.1f} tokens/s")
     print(f"batched / one at a time: {res['speedup']:.2f}x")
     if a.json: Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
+    assert exact, "in float32, batched greedy output differs from one-at-a-time output: the batching code changed a result"
+    assert not gaps or max(gaps) <= a.tie, (f"at {res['dtype']}, a batched greedy token differs where the logits are "
+                                            f"{max(gaps):.3f} apart (more than --tie {a.tie}): not a rounding near-tie")
     return res
+
+
+def exact_in_float32(model:str, ps:list, max_tokens:int) -> bool:
+    "Are greedy completions in one batch identical to one-at-a-time ones, on a float32 copy of `model`?"
+    b = make_backend(model, dtype="float32", quiet=True, batch_size=len(ps))
+    one = [b.complete([p], max_tokens=max_tokens)[0].text for p in ps]
+    same = one == [c.text for c in b.complete(ps, max_tokens=max_tokens)]
+    del b
+    return same
+
+
+def tie_gap(b, prompt, alone:str, batched:str) -> float:
+    "Where the greedy texts `alone` and `batched` part, the gap between the two tokens' logits for that position, computed alone."
+    tok = b.tokenizer
+    x, y = (tok(t, add_special_tokens=False)["input_ids"] for t in (alone, batched))
+    k = next((i for i, (u, v) in enumerate(zip(x, y)) if u != v), min(len(x), len(y)))
+    if k >= min(len(x), len(y)): return 0.0   # one text is the other cut short: an end token tied with a continuation
+    ids = tok(b.render(prompt), add_special_tokens=False)["input_ids"] + x[:k]
+    with torch.no_grad(): logits = b.model(input_ids=torch.tensor([ids], device=b.device)).logits[0, -1].float()
+    return abs(logits[x[k]] - logits[y[k]]).item()
 
 
 def compare_drop(a) -> dict:
