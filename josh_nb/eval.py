@@ -12,6 +12,7 @@ from .core import *
 from .conversation import *
 from .users import MEMORY
 from .registry import *
+from .backends import add_model_options, backend_kwargs, BackendError
 
 # %% auto #0
 __all__ = ['record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options', 'eval_settings',
@@ -100,9 +101,8 @@ def eval_parser() -> argparse.ArgumentParser:
     "The command-line options of `josh_eval`: the registry's shared `OPTIONS` as they are, and its own."
     p = argparse.ArgumentParser(prog="josh_eval", description="Evaluate an agent on a split; the last line printed is the JSON summary.")
     add_options(p, "env", "split", "agent", "model")
-    p.add_argument("--base-url", help="for openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama)")
     p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
-    add_options(p, "structured", "grounded", "temperature", "max_tokens", "user", "user_model")
+    add_options(p, "structured", "grounded", "temperature", "max_tokens", "user")
     p.add_argument("--user-temperature", type=float, default=0.0, help="sampling temperature of a model user")
     add_options(p, "seed", "data")
     p.add_argument("--calls", help="for --agent replay: JSON lines of recorded calls, one {\"id\", \"calls\"} per dialogue")
@@ -115,6 +115,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-trials", type=int, default=1, help="run every task K times (trial t seeded with seed + t) and report "
                    "pass^1..pass^K, as tau-bench does")
     add_options(p, "batch", "quiet")
+    add_model_options(p, user=True)   # --quantize, --dtype, --base-url, --api-key-env, --user-model, --user-base-url
     return p
 
 def check_eval_options(a):
@@ -123,15 +124,19 @@ def check_eval_options(a):
     if (a.resume or a.force) and not a.out: raise DataError(f"--{'resume' if a.resume else 'force'} needs --out")
     at_least(a, limit=1, max_messages=1, batch=1, num_trials=1, max_tokens=1, temperature=0, user_temperature=0)
     if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
+    try:   # the model options, for each model the run will load (4-bit without CUDA, a --base-url for a local model, ...)
+        if a.agent in MODEL_AGENTS: backend_kwargs(a.model, a)
+        if a.user_model: backend_kwargs(a.user_model, a, user=True)
+    except ValueError as e: raise DataError(str(e)) from None
 
 def eval_settings(a, env) -> dict:
     "What the records of a `josh_eval` run depend on: the options that change a conversation, and the data."
     user = a.user or default_user(a.env, a.user_model)
     s = dict(env=a.env, data=data_id(env), agent=a.agent, user=user, seed=a.seed, max_messages=a.max_messages)
     if a.agent == "replay": s["calls"] = fingerprint(a.calls)
-    if a.agent in MODEL_AGENTS: s.update(model=a.model, base_url=a.base_url, adapter=a.adapter, structured=a.structured,
+    if a.agent in MODEL_AGENTS: s.update(model=a.model, base_url=a.base_url, quantize=a.quantize, dtype=a.dtype, adapter=a.adapter, structured=a.structured,
                                          grounded=a.grounded, temperature=a.temperature, max_tokens=a.max_tokens)
-    if user in MODEL_USERS: s.update(user_model=a.user_model or a.model, user_temperature=a.user_temperature)
+    if user in MODEL_USERS: s.update(user_model=a.user_model or a.model, user_base_url=a.user_base_url, user_temperature=a.user_temperature)
     return s
 
 def settings_file(out) -> Path:
@@ -164,15 +169,14 @@ def eval_parts(a, env=None, agent=None) -> tuple:
     backend = None
     if a.agent in MODEL_AGENTS or (user_name in MODEL_USERS and not a.user_model):
         from josh_nb.backends import make_backend
-        kw = {"base_url": a.base_url} if a.model.startswith("openai:") and a.base_url else {}
-        backend = make_backend(a.model, **kw)
+        backend = make_backend(a.model, **backend_kwargs(a.model, a))
         if a.adapter:
             if not hasattr(backend, "load_adapter"): raise DataError(f"--adapter needs a transformers model (smollm2 or hf:...), not {a.model}")
             backend.load_adapter(a.adapter, merge=not backend.quantized)   # merged: generation at the base model's speed
     ub = backend
     if user_name in MODEL_USERS and a.user_model and a.user_model != a.model:
         from josh_nb.backends import make_backend
-        ub = make_backend(a.user_model)
+        ub = make_backend(a.user_model, **backend_kwargs(a.user_model, a, user=True))
     agent = agent or make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured, a.grounded)
     user = make_eval_user(user_name, ub, a.user_temperature, a.seed)
     return env, agent, user, user_name
@@ -189,12 +193,12 @@ def josh_eval(argv=None):
         resuming = check_eval_out(a.out, settings, a.resume, a.force, a.calls) if a.out else False
         e, agent, user, user_name = eval_parts(a, env, scripted)
         if a.out and not resuming: atomic_write(settings_file(a.out), json.dumps(settings, indent=1) + "\n")
-    except DataError as err: sys.exit(f"josh_eval: error: {err}")
+    except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_eval: error: {err}")
     model = f" ({a.model}{', grounded' if a.grounded else ', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
     print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
     try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, overwrite=a.force or not resuming, max_messages=a.max_messages,
                          batch_size=a.batch, progress=not a.quiet, trials=a.num_trials)
-    except DataError as err: sys.exit(f"josh_eval: error: {err}")
+    except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_eval: error: {err}")
     except KeyboardInterrupt:
         sys.exit(f"\njosh_eval: interrupted; " + (f"the finished conversations are in {a.out}: re-run the same command with "
                  "--resume to evaluate only the rest" if a.out else "nothing was kept (no --out)"))

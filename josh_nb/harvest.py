@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .josh import *
 from .registry import *
+from .backends import add_model_options, backend_kwargs, BackendError
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',
@@ -76,8 +77,10 @@ def build_datasets(run, success_only:bool=False) -> dict:
 
 # %% ../nbs/08_harvest.ipynb #0c593cff
 SEMANTIC = ("env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "user", "user_model",
-            "temperature", "seed", "shard", "structured", "max_tokens", "grounded", "data_id")
-ADDED = {"grounded": False, "sft_min_reward": 1.0, "plan_chars": 300, "grad_accum": None, "data_id": None}   # options added after runs were recorded: the value a manifest without them had
+            "temperature", "seed", "shard", "structured", "max_tokens", "grounded", "data_id", "quantize", "dtype", "base_url",
+            "user_base_url")
+ADDED = {"grounded": False, "sft_min_reward": 1.0, "plan_chars": 300, "grad_accum": None, "data_id": None,
+         "quantize": "none", "dtype": "auto", "base_url": None, "user_base_url": None}   # options added after runs were recorded: the value a manifest without them had
 
 def setting(config:dict, k:str):
     "Option `k` of a recorded `config`; one added since (`ADDED`) has the value runs had before it existed."
@@ -193,7 +196,7 @@ def harvest_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="josh_harvest", description="Run JOSH over a split and harvest SFT/KTO/DPO training data. "
                                 "Re-run the same command to resume an interrupted run.")
     add_options(p, "env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "structured", "grounded", "max_tokens",
-                "user", "user_model", "temperature", "seed", "data", "out",
+                "user", "temperature", "seed", "data", "out",
                 split=dict(default="val", help="split to harvest (toolwoz: train, josh_train, val, test, full_test)"),
                 limit="only the first N dialogues of the split", ids="comma-separated dialogue ids (instead of the whole split)",
                 agent=dict(default="react", choices=None, help=f"agent: {', '.join(AGENT_NAMES)}"),
@@ -201,23 +204,19 @@ def harvest_parser() -> argparse.ArgumentParser:
                 structured="constrain each ReAct generation to a valid action",
                 user=dict(choices=None, help=f"user simulator: {', '.join(USERS)} (default: rule on ToolWOZ, tau-offline on tau-bench; "
                           "goal / tau-llm with --user-model)"),
-                user_model="model of a model user (goal, guide, tau-llm; default: the agent's model)",
                 temperature=dict(default=1.0, help="agent sampling temperature; JOSH needs > 0 (paper: 1.0)"),
                 seed="run seed; each conversation's seed derives from it and its id",
                 out=dict(required=True, help="run directory (created; an existing one is resumed)"))
     p.add_argument("--shard", help="K/N: harvest only shard K of N of the dialogues (merge shards with josh_merge)")
-    add_options(p, "batch", "gen_batch", batch=dict(default=8, help="conversations searched side by side (their leaves share each model call)"))
+    add_options(p, "batch", batch=dict(default=8, help="conversations searched side by side (their leaves share each model call)"))
     p.add_argument("--sequential", action="store_true", help="one conversation and one leaf at a time (the authors' loop; a baseline)")
     p.add_argument("--kto-success-only", action="store_true", help="KTO/DPO only from conversations that reached reward 1.0, as the authors' release")
     add_options(p, "quiet")
     p.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: slow a scripted run down
+    add_model_options(p, user=True, gen_batch=64)   # --quantize, --dtype, --base-url, --api-key-env, --user-model, --user-base-url, --gen-batch
     return p
 
 # %% ../nbs/08_harvest.ipynb #bf793a3f
-def _model_kw(spec:str, gen_batch:int) -> dict:
-    from josh_nb.backends import OFFLINE_SPECS
-    return {"batch_size": gen_batch} if spec in OFFLINE_SPECS or str(spec).startswith("hf:") else {}
-
 def _parts(a, env=None):
     "Environment (`env`, when already made), agent and user of a parsed command line (the user is named in `a.user` on return)."
     if a.agent not in AGENT_NAMES: raise DataError(f"unknown agent {a.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
@@ -225,12 +224,12 @@ def _parts(a, env=None):
     if a.user not in USERS: raise DataError(f"unknown user {a.user!r}; choose one of {', '.join(USERS)}")
     env = env or ENVS[a.env](a.data)
     from josh_nb.backends import make_backend
-    backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch)) if a.agent != "scripted-random" or \
+    backend = make_backend(a.model, **backend_kwargs(a.model, a)) if a.agent != "scripted-random" or \
               (a.user in MODEL_USERS and not a.user_model) else None
     agent = make_harvest_agent(a.agent, env, backend, a.temperature, a.max_tokens, a.structured, a.grounded)
     ub = None
     if a.user in MODEL_USERS:
-        ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **_model_kw(a.user_model, a.gen_batch))
+        ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **backend_kwargs(a.user_model, a, user=True))
     return env, agent, make_eval_user(a.user, ub, temperature=a.temperature, seed=a.seed)
 
 EMPTY_WHY = {"sft": "no conversation reached reward 1.0", "kto": "no branch earned a reward",
@@ -251,7 +250,9 @@ def josh_harvest(argv=None):
     if not a.temperature > 0: sys.exit("josh_harvest: error: JOSH samples several branches per turn: --temperature must be above 0 (the paper uses 1.0)")
     a.user = a.user or default_user(a.env, a.user_model)
     try:   # options, data, ids and the run directory are checked before a model is loaded
-        at_least(a, limit=1, beam_size=1, max_steps=1, batch=1, gen_batch=1, max_tokens=1)
+        at_least(a, limit=1, beam_size=1, max_steps=1, batch=1, max_tokens=1)   # --gen-batch: checked by its type
+        if a.agent != "scripted-random": backend_kwargs(a.model, a)             # model options, before anything loads
+        if a.user_model: backend_kwargs(a.user_model, a, user=True)
         if a.agent not in AGENT_NAMES: raise DataError(f"unknown agent {a.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
         if a.user not in USERS: raise DataError(f"unknown user {a.user!r}; choose one of {', '.join(USERS)}")
         k, n = parse_shard(a.shard)
@@ -262,7 +263,7 @@ def josh_harvest(argv=None):
         check_manifest(a.out, config); read_trees(a.out)
         env, agent, user = _parts(a, env)
         m = open_manifest(a.out, config, ids)
-    except (DataError, ValueError) as err: sys.exit(f"josh_harvest: error: {err}")
+    except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_harvest: error: {err}")
     print(f"josh_harvest: {a.env} {a.split}{f' shard {k}/{n}' if n > 1 else ''}, {len(ids)} dialogues, agent={a.agent}"
           f"{'' if a.agent == 'scripted-random' else f' ({a.model})'}, user={a.user}, beam {a.beam_size}, "
           f"{a.max_steps} steps, {'sequential' if a.sequential else f'batch {a.batch}'} -> {a.out}", file=sys.stderr)

@@ -10,7 +10,8 @@ import numpy as np
 from .core import *
 from .registry import *
 from .eval import evaluate, compare_runs
-from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, _model_kw, setting, read_trees
+from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, setting, read_trees
+from .backends import add_model_options, backend_kwargs, BackendError
 from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
@@ -87,7 +88,7 @@ def loop_parser() -> argparse.ArgumentParser:
                               "first setting in which a 135M model's samples earn gold calls)"),
                 structured=dict(dest="grounded", action="store_false", help="structured actions, any value the databases hold"))
     p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper")
-    add_options(p, "user", "beam_size", "max_steps", user=dict(default="rule", choices=None, help="user simulator (rule needs no model)"),
+    add_options(p, "user", "beam_size", "max_steps", user=dict(default="rule", choices=None, help="user simulator (rule needs no model; goal, guide: a model user, --user-model or the agent's)"),
                 beam_size=dict(default=4, help="JOSH beam size (paper: 8; 4 keeps the CPU default short)"),
                 max_steps=dict(default=3, help="JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)"))
     p.add_argument("--algo", default="sft", choices=["kto", "sft", "dpo", "sft+kto"], help="training objective (paper: kto; "
@@ -106,21 +107,21 @@ def loop_parser() -> argparse.ArgumentParser:
                 max_tokens=dict(default=96, help="longest agent generation, in tokens (96 holds a structured action)"))
     p.add_argument("--plan-chars", type=int, default=60, help="structured actions: the longest plan, in characters (a 135M "
                    "model's plans are noise; 60 saves decoding time)")
-    add_options(p, "batch", "gen_batch", "seed", "out", "quiet",
+    add_options(p, "batch", "seed", "out", "quiet",
                 batch=dict(default=16, help="conversations simulated side by side"),
-                gen_batch="rows a transformers backend decodes together (JOSH's leaves of all conversations in one batch)",
                 seed="seed of the harvest, the rule user and training",
                 out=dict(default="josh_runs/loop", help="run directory (an existing one is resumed)"), quiet="no progress bars")
+    add_model_options(p, user=True, gen_batch=64)   # --quantize, --dtype, --base-url, --api-key-env, --user-model, --user-base-url, --gen-batch
     return p
 
 # %% ../nbs/10_loop.ipynb #54495d6f
-def _eval_stage(d, env, backend, ids, a, adapter=None, log=print) -> list:
+def _eval_stage(d, env, backend, ids, a, adapter=None, log=print, ub=None) -> list:
     "Evaluate the agent (with `adapter`, if any) on `ids`; the stage's records."
     def fn():
         _use_adapter(backend, adapter)
         agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form,
                            grounded=a.grounded, plan_chars=a.plan_chars)
-        recs = evaluate(env, ids, agent, make_eval_user(a.user, seed=a.seed), out=Path(d)/"results.jsonl",
+        recs = evaluate(env, ids, agent, make_eval_user(a.user, ub, seed=a.seed), out=Path(d)/"results.jsonl",
                         resume=True, # an interrupted stage keeps its finished conversations (the run's settings are checked)
                         max_messages=a.max_messages, batch_size=a.batch, progress=not a.quiet)
         return dict(summarize(r["reward"] for r in recs), adapter=str(adapter) if adapter else None)
@@ -133,13 +134,13 @@ def _use_adapter(backend, adapter):
     backend.unload_adapter()
     if adapter: backend.load_adapter(adapter, merge=not backend.quantized)   # merged: generation runs at the base's speed
 
-def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print) -> dict:
+def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print, ub=None) -> dict:
     "JOSH over `ids` with the current agent; the datasets' row counts."
     def fn():
         _use_adapter(backend, adapter)
         agent = make_harvest_agent(a.agent, env, backend, temperature=1.0, max_tokens=a.max_tokens, structured=not a.free_form,
                                    grounded=a.grounded, plan_chars=a.plan_chars)
-        harvest(env, agent, make_eval_user(a.user, seed=a.seed), ids, d, beam_size=a.beam_size, max_steps=a.max_steps,
+        harvest(env, agent, make_eval_user(a.user, ub, seed=a.seed), ids, d, beam_size=a.beam_size, max_steps=a.max_steps,
                 seed=a.seed, batch=a.batch, progress=not a.quiet)
         return build_datasets(d)
     return run_stage(d, fn, log)
@@ -176,7 +177,11 @@ def _train_stage(d, harvests:list, a, backend=None, log=print) -> dict:
 def check_loop_options(a):
     "Check the parsed `josh_loop` options and `--out` before anything is loaded; a `DataError` names the first bad one."
     at_least(a, limit=1, eval_limit=1, rounds=0, beam_size=1, max_steps=1, max_train_steps=1, grad_accum=1, max_messages=1,
-             max_tokens=1, plan_chars=1, batch=1, gen_batch=1)
+             max_tokens=1, plan_chars=1, batch=1)   # --gen-batch: checked by its type
+    try:   # the model options, before anything loads (4-bit without CUDA, a --base-url for a local model, ...)
+        backend_kwargs(a.model, a)
+        if a.user_model: backend_kwargs(a.user_model, a, user=True)
+    except ValueError as e: raise DataError(str(e)) from None
     for k in ("epochs", "lr"):
         if not getattr(a, k) > 0: raise DataError(f"--{k} must be above 0, got {getattr(a, k)}")
     check_writable(a.out, folder=True)
@@ -203,19 +208,22 @@ def run_loop(a, log=print) -> list:
     log(f"josh_loop: {a.env} ({env.data.root}), harvest {a.harvest_split} x{len(harvest_ids)}, evaluate {a.eval_split} "
         f"x{len(eval_ids)}, {a.rounds} round(s), {a.agent} agent{'' if a.free_form else ' with grounded actions' if a.grounded else ' with structured actions'}, "
         f"user {a.user}, {a.algo} -> {out}")
-    backend = make_backend(a.model, **_model_kw(a.model, a.gen_batch))
-    base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, a, log=log)
+    backend = make_backend(a.model, **backend_kwargs(a.model, a))
+    ub = None   # a model user (goal, guide, tau-llm): --user-model, else the agent's own model
+    if a.user in MODEL_USERS:
+        ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **backend_kwargs(a.user_model, a, user=True))
+    base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, a, log=log, ub=ub)
     rows, harvests, adapter, last = [round_row(0, base, None)], [], None, base
     for r in range(1, a.rounds + 1):
         rd = out/f"round{r}"
-        _harvest_stage(rd/"harvest", env, backend, harvest_ids, a, adapter, log)
+        _harvest_stage(rd/"harvest", env, backend, harvest_ids, a, adapter, log, ub=ub)
         harvests.append(rd/"harvest")
         t = _train_stage(rd/"train", harvests, a, backend, log)
         if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
             log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
         else:
             adapter = Path(t.get("adapter") or rd/"train"/"adapter")
-            last = _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log)
+            last = _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log, ub=ub)
         rows.append(dict(round_row(r, last, base), train_rows=t["rows"], trained="skipped" not in t))
     import pandas as pd
     results_table(rows).to_csv(out/"results.csv")
@@ -236,7 +244,7 @@ def josh_loop(argv=None):
     try:
         check_loop_options(a)
         rows = run_loop(a, log=lambda m: print(m, file=sys.stderr))
-    except (DataError, ValueError) as err: sys.exit(f"josh_loop: error: {err}")
+    except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_loop: error: {err}")
     except KeyboardInterrupt:
         sys.exit(f"\njosh_loop: interrupted; re-run the same command to resume (finished stages are kept in {a.out})")
     cols = ["n", "avg_reward", "avg_reward_ci95", "success_rate", "success_rate_ci95", "diff_vs_baseline", "p_value"]

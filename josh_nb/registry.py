@@ -105,14 +105,12 @@ OPTIONS = dict(   # dest: add_argument's settings; each command may replace some
     temperature=dict(type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)"),
     max_tokens=dict(type=int, default=256, help="longest agent generation, in tokens"),
     user=dict(choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline, which knows only the instruction; tau-hint names the next gold action; tau-llm)"),
-    user_model=dict(help="model of a goal/guide/tau-llm user (default: the agent's model)"),
     seed=dict(type=int, default=0, help="seed of the rule user's wording and of sampling"),
     beam_size=dict(type=int, default=8, help="most live branches per conversation (paper: 8)"),
     max_steps=dict(type=int, default=15, help="JOSH steps per conversation (paper: 15)"),
     out=dict(help="write one JSON line per conversation here, as each one ends"),
     max_messages=dict(type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)"),
     batch=dict(type=int, default=32, help="conversations simulated together (their generations share each model call)"),
-    gen_batch=dict(type=int, default=64, help="rows a transformers backend decodes together"),
     quiet=dict(action="store_true", help="no progress bar"),
 )
 

@@ -69,7 +69,9 @@ def test_python_literals_never_reach_a_record(env):
         a = parse_react(f"PLAN look <COMMAND_END> APICALL {body} <COMMAND_END>")
         s = env.reset(t)
         r = env.execute(s, a.call)
-        assert r.startswith("ERROR: the API call is not valid JSON"), (body[:60], r)
+        # 1000-deep JSON is unreadable at Python's default recursion limit, and readable (then refused as too deep)
+        # where a library has raised that limit: either way an ERROR, never a record that cannot be written
+        assert r.startswith(("ERROR: the API call is not valid JSON", "ERROR: parameters is nested more than")), (body[:60], r)
         as_json(s.calls)
 
 def random_output(rng):
