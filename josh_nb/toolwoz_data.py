@@ -81,6 +81,11 @@ def load_raw(root:Path) -> dict:
     api_defs = _load_json(_find(root, "toolwoz/valid_api_defs.json"))
     missing = [d for d in DOMAINS if d not in api_defs]
     if missing: raise DataError(f"toolwoz/valid_api_defs.json lacks the domains {missing}")
+    for d in DOMAINS:
+        for api in (f"search_{d}", f"book_{d}"):
+            spec = api_defs[d].get(api) if isinstance(api_defs[d], dict) else None
+            if not (isinstance(spec, dict) and all(isinstance(spec.get(k), list) for k in ("parameters", "returns"))):
+                raise DataError(f'toolwoz/valid_api_defs.json: {d}.{api} should be {{"parameters": [...], "returns": [...]}}')
     opt = lambda rel: _load_json(p) if (p := _find(root, rel, required=False)) else None
     return dict(root=root, dialogues=dialogues, dbs=dbs, api_defs=api_defs,
                 test_list=_read_list(_find(root, "multiwoz/testListFile.json")),
