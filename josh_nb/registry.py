@@ -4,7 +4,7 @@
 
 # %% ../nbs/05b_registry.ipynb #7ca17d3a
 from __future__ import annotations
-import argparse, sys
+import argparse, functools, sys
 from pathlib import Path
 from .core import *
 from .toolwoz_env import ToolWOZEnv
@@ -13,8 +13,8 @@ from .users import *
 from .taubench import TauEnv, TauInstructionUser, TauHintUser, TauLLMUser
 
 # %% auto #0
-__all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'USERS', 'MODEL_USERS', 'DATA_HELP', 'OPTIONS', 'make_agent',
-           'default_user', 'make_eval_user', 'select_ids', 'data_id', 'add_options']
+__all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'TAU_STRATEGY_USERS', 'USERS', 'MODEL_USERS', 'DATA_HELP', 'OPTIONS',
+           'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'add_options']
 
 # %% ../nbs/05b_registry.ipynb #819f5085
 ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
@@ -22,8 +22,9 @@ ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
 SCRIPTED = {"oracle": OracleAgent, "silent": SilentAgent, "replay": ReplayAgent}
 MODEL_AGENTS = {"react": ReActAgent, "fc": FCAgent}
 AGENTS = {**SCRIPTED, **MODEL_AGENTS}
-USERS = {**USER_KINDS, "tau-offline": TauInstructionUser, "tau-hint": TauHintUser, "tau-llm": TauLLMUser}
-MODEL_USERS = ("goal", "guide", "tau-llm")
+TAU_STRATEGY_USERS = {f"tau-{s}": functools.partial(TauLLMUser, strategy=s) for s in ("react", "verify", "reflection")}
+USERS = {**USER_KINDS, "tau-offline": TauInstructionUser, "tau-hint": TauHintUser, "tau-llm": TauLLMUser, **TAU_STRATEGY_USERS}
+MODEL_USERS = ("goal", "guide", "tau-llm", *TAU_STRATEGY_USERS)
 
 def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
                structured:bool=False, grounded:bool=False, **react) -> Agent:
@@ -104,7 +105,7 @@ OPTIONS = dict(   # dest: add_argument's settings; each command may replace some
     grounded=dict(action="store_true", help="structured, and every value must be one the conversation has named"),
     temperature=dict(type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)"),
     max_tokens=dict(type=int, default=256, help="longest agent generation, in tokens"),
-    user=dict(choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline, which knows only the instruction; tau-hint names the next gold action; tau-llm)"),
+    user=dict(choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline, which knows only the instruction; tau-hint names the next gold action; tau-llm, or tau-react / tau-verify / tau-reflection: tau-bench's user strategies)"),
     seed=dict(type=int, default=0, help="seed of the rule user's wording and of sampling"),
     beam_size=dict(type=int, default=8, help="most live branches per conversation (paper: 8)"),
     max_steps=dict(type=int, default=15, help="JOSH steps per conversation (paper: 15)"),

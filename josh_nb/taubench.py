@@ -11,12 +11,12 @@ from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'TAU_GREETING', 'STOP', 'ASKED', 'CONFIRM',
-           'NOT_GIVEN', 'YES', 'TAU_RAW', 'tau_root', 'TauTask', 'read_tasks', 'TauData', 'api_examples', 'TauDB',
-           'reward_text', 'TauTable', 'diff_table', 'TauState', 'parse_call', 'value_error', 'object_error',
-           'tool_class', 'tool', 'think', 'transfer_to_human_agents', 'calculate', 'find_user_id_by_email',
-           'find_user_id_by_name_zip', 'get_order_details', 'get_product_details', 'get_user_details',
-           'list_all_product_types', 'cancel_pending_order', 'modify_pending_order_address',
+__all__ = ['TAU_DOMAINS', 'TOOLS', 'CALC_CHARS', 'CALC_MAX_BITS', 'AIRPORTS', 'TAU_GREETING', 'STOP', 'REACT_FORMAT',
+           'VERIFY_PROMPT', 'STRATEGIES', 'ASKED', 'CONFIRM', 'NOT_GIVEN', 'YES', 'TAU_RAW', 'tau_root', 'TauTask',
+           'read_tasks', 'TauData', 'api_examples', 'TauDB', 'reward_text', 'TauTable', 'diff_table', 'TauState',
+           'parse_call', 'value_error', 'object_error', 'tool_class', 'tool', 'think', 'transfer_to_human_agents',
+           'calculate', 'find_user_id_by_email', 'find_user_id_by_name_zip', 'get_order_details', 'get_product_details',
+           'get_user_details', 'list_all_product_types', 'cancel_pending_order', 'modify_pending_order_address',
            'modify_pending_order_payment', 'modify_pending_order_items', 'return_delivered_order_items',
            'exchange_delivered_order_items', 'modify_user_address', 'list_all_airports', 'get_reservation_details',
            'search_direct_flight', 'search_onestop_flight', 'book_reservation', 'update_reservation_flights',
@@ -945,20 +945,62 @@ def user_messages(conv) -> list:
     return msgs
 
 # %% ../nbs/11_taubench.ipynb #47f24243
+REACT_FORMAT = ("\n\nAnswer in two parts: first a line 'Thought:' with your reasoning about what the customer should say "
+                "next, then a line 'User Response:' followed by the message itself.")
+VERIFY_PROMPT = ("You check a simulated customer. Here is the customer's situation:\n{instruction}\n\nThe conversation so far:\n"
+                 "{transcript}\n\nThe customer's next message would be:\n{reply}\n\nIs that message consistent with the "
+                 "situation and the conversation, and written as the customer (not the agent)? Answer YES or NO.")
+STRATEGIES = ("llm", "react", "verify", "reflection")   # tau-bench's user strategies
+
+def _react_reply(text:str) -> str:
+    "The message part of a ReAct customer generation ('Thought: ... User Response: ...'); the whole text when unmarked."
+    m = re.search(r"User Response:\s*(.*)", text, flags=re.S | re.I)
+    return (m.group(1) if m else text).strip()
+
+def _transcript(conv) -> str: return "\n".join(f"{'customer' if t['role'] == 'user' else 'agent'}: {t['text']}" for t in conv.turns)
+
 class TauLLMUser(User):
-    "tau-bench's simulated customer: a model on any `Backend` plays the task's instruction."
-    def __init__(self, backend:Backend, temperature:float=0.0, max_tokens:int=256, seed=None):
+    "tau-bench's simulated customer: a model on any `Backend` plays the task's instruction, with one of tau-bench's strategies."
+    def __init__(self, backend:Backend, temperature:float=0.0, max_tokens:int=256, seed=None,
+                 strategy:str="llm",      # llm: reply; react: think, then reply; verify: reply, checked by the model, retried;
+                 max_attempts:int=3):     # reflection: react, and a reply the check rejects is reflected on and rewritten
+        if strategy not in STRATEGIES: raise ValueError(f"unknown user strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
         self.backend, self.temperature, self.max_tokens, self.seed = backend, temperature, max_tokens, seed
+        self.strategy, self.max_attempts = strategy, max_attempts
+
+    def _complete(self, convs, prompts) -> list:
+        outs = self.backend.complete(prompts, temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed)
+        for c, o in zip(convs, outs): c.stats["user_cost"] = round(c.stats.get("user_cost", 0.0) + (o.cost or 0.0), 6)
+        return [(o.text or "").strip() for o in outs]
+
+    def _prompt(self, conv) -> list:
+        msgs = user_messages(conv)
+        if self.strategy in ("react", "reflection"): msgs[0] = {**msgs[0], "content": msgs[0]["content"] + REACT_FORMAT}
+        return msgs
+
+    def _read(self, text:str) -> str: return _react_reply(text) if self.strategy in ("react", "reflection") else text
+
+    def _accepted(self, convs, replies) -> list:
+        "The model's YES/NO on each reply (a STOP is always accepted)."
+        ask = [i for i, r in enumerate(replies) if STOP not in r]
+        ok = [True] * len(replies)
+        verdicts = self._complete([convs[i] for i in ask], [[{"role": "user", "content": VERIFY_PROMPT.format(
+            instruction=convs[i].task.instruction, transcript=_transcript(convs[i]), reply=replies[i])}] for i in ask])
+        for i, v in zip(ask, verdicts): ok[i] = not v.strip().upper().startswith("NO")
+        return ok
+
     def respond(self, convs):
         if not convs: return []
-        outs = self.backend.complete([user_messages(c) for c in convs], temperature=self.temperature,
-                                     max_tokens=self.max_tokens, seed=self.seed)
-        res = []
-        for c, o in zip(convs, outs):
-            c.stats["user_cost"] = round(c.stats.get("user_cost", 0.0) + (o.cost or 0.0), 6)
-            text = (o.text or "").strip()
-            res.append(text.replace(STOP, END).strip() if STOP in text else text or END)  # silence ends the chat
-        return res
+        replies = [self._read(t) for t in self._complete(convs, [self._prompt(c) for c in convs])]
+        if self.strategy in ("verify", "reflection"):
+            for _ in range(self.max_attempts - 1):
+                bad = [i for i, ok in enumerate(self._accepted(convs, replies)) if not ok]
+                if not bad: break
+                prompts = [self._prompt(convs[i]) + ([{"role": "assistant", "content": replies[i]}, {"role": "user", "content":
+                           "That reply does not fit your situation or the conversation. Reflect on why, then write a better one "
+                           "in the same format."}] if self.strategy == "reflection" else []) for i in bad]
+                for i, t in zip(bad, self._complete([convs[i] for i in bad], prompts)): replies[i] = self._read(t)
+        return [r.replace(STOP, END).strip() if STOP in r else r or END for r in replies]  # silence ends the chat
 
 # %% ../nbs/11_taubench.ipynb #25f4e348
 _SENTENCE = re.compile(r"(?<=[.!?)])\s+(?=[A-Z(])")

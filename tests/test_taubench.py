@@ -406,3 +406,12 @@ def test_josh_tau_cli(shared_data, capsys, tmp_path):
     out = capsys.readouterr().out
     assert "retail: train 500, dev 20, test 115 tasks; 16 tools" in out and "airline: test 50 tasks; 14 tools" in out
     with pytest.raises(SystemExit, match="josh_tau: error: .*has no tau_bench/retail"): josh_tau(["info", "--data", str(tmp_path)])
+
+def test_user_strategies_by_name():
+    "tau-bench's user strategies are users of their own name, each a model user."
+    from josh_nb.registry import make_eval_user, MODEL_USERS
+    fb = FunctionBackend(lambda msgs, **kw: "Thought: t\nUser Response: hello")
+    for s in ("react", "verify", "reflection"):
+        u = make_eval_user(f"tau-{s}", fb)
+        assert isinstance(u, TauLLMUser) and u.strategy == s and f"tau-{s}" in MODEL_USERS
+    with pytest.raises(DataError, match="needs a model"): make_eval_user("tau-react")
