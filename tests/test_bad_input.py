@@ -47,6 +47,10 @@ def eval_out(tmp_path, *args):
     (["--ids", "NOPE1"], "no ToolWOZ task 'NOPE1'"),
     (["--resume"], "--resume needs --out"),
     (["--out", "/proc/josh_eval.jsonl"], "cannot write /proc/josh_eval.jsonl"),
+    (["--agent", "react", "--model", "foo"], "unknown model spec 'foo'"),
+    (["--agent", "react", "--model", "hf:/nonexistent"], "hf:/nonexistent: no such folder"),
+    (["--agent", "react", "--quantize", "4bit"], "needs a CUDA GPU"),
+    (["--agent", "react", "--base-url", "http://127.0.0.1:9/v1"], "is for openai:MODEL specs"),
 ])
 def test_eval_options(args, msg):
     rc, out, err = run("josh_eval", *args, "--quiet")
