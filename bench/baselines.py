@@ -22,8 +22,8 @@ from josh_nb.core import read_jsonl, write_jsonl, summarize, DataError
 from josh_nb.eval import ENVS, evaluate, make_agent, make_eval_user, select_ids
 from josh_nb.harvest import git_commit
 
-MODES = {"f": ("free-form", dict(structured=False, grounded=False)), "s": ("structured", dict(structured=True, grounded=False)),
-         "g": ("grounded", dict(structured=True, grounded=True))}
+from learnability import MODES as AGENT_KW   # f/s/g -> the agent's structured/grounded flags
+MODES = {k: (name, AGENT_KW[k]) for k, name in (("f", "free-form"), ("s", "structured"), ("g", "grounded"))}
 
 
 def parse_setting(s:str) -> dict:

@@ -22,7 +22,8 @@ import argparse, json, os, platform, sys, tempfile, time
 from pathlib import Path
 
 from josh_nb.eval import ENVS, default_user, make_eval_user, select_ids
-from josh_nb.harvest import harvest, make_harvest_agent, read_trees, _model_kw
+from josh_nb.harvest import harvest, make_harvest_agent, read_trees
+from josh_nb.backends import backend_kwargs
 
 DEFAULT_DATA = (Path(__file__).resolve().parent.parent/".."/"shared"/"data").resolve()
 
@@ -80,7 +81,7 @@ def main(argv=None):
     backend = None
     if args.agent != "scripted-random":
         from josh_nb.backends import make_backend
-        backend = make_backend(args.model, **_model_kw(args.model, args.gen_batch))
+        backend = make_backend(args.model, **backend_kwargs(args.model, args))
     import torch
     hw = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}" + \
          (f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU")

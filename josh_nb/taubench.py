@@ -984,6 +984,7 @@ class TauLLMUser(User):
         "The model's YES/NO on each reply (a STOP is always accepted)."
         ask = [i for i, r in enumerate(replies) if STOP not in r]
         ok = [True] * len(replies)
+        if not ask: return ok
         verdicts = self._complete([convs[i] for i in ask], [[{"role": "user", "content": VERIFY_PROMPT.format(
             instruction=convs[i].task.instruction, transcript=_transcript(convs[i]), reply=replies[i])}] for i in ask])
         for i, v in zip(ask, verdicts): ok[i] = not v.strip().upper().startswith("NO")
@@ -1045,7 +1046,8 @@ class TauInstructionUser(User):
     def __init__(self, max_turns:int=10): self.max_turns = max_turns  # messages before it hangs up regardless
     def reply(self, conv) -> str:
         "The next customer message in `conv`, from the instruction and the agent's last message alone."
-        pieces = [first_person(p) for p in instruction_pieces(conv.task.instruction)]
+        pieces = conv.task.cache.get("customer_pieces")   # the instruction, split and in the first person, once per task
+        if pieces is None: pieces = conv.task.cache["customer_pieces"] = [first_person(p) for p in instruction_pieces(conv.task.instruction)]
         said = [t["text"] for t in conv.turns if t["role"] == "user"]
         if len(said) >= self.max_turns: return END
         if not said: return next((p for p in pieces if not _IDENTITY.search(p)), pieces[0] if pieces else "Hi, I need some help.")
