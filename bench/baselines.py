@@ -19,38 +19,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_generate import hardware
 from josh_nb.core import read_jsonl, write_jsonl, summarize, DataError
-from josh_nb.eval import ENVS, evaluate, make_agent, make_eval_user, select_ids
+from josh_nb.eval import ENVS, evaluate, make_agent, make_eval_user, select_ids, baseline_setting, baseline_rows
 from josh_nb.harvest import git_commit
 
 from learnability import MODES as AGENT_KW   # f/s/g -> the agent's structured/grounded flags
-MODES = {k: (name, AGENT_KW[k]) for k, name in (("f", "free-form"), ("s", "structured"), ("g", "grounded"))}
-
-
-def parse_setting(s:str) -> dict:
-    "`MODEL:MODE[:USER]` as a dict, or a `DataError` that says what is wrong."
-    parts = s.split(":")
-    if len(parts) not in (2, 3) or parts[1] not in MODES:
-        raise DataError(f"setting {s!r}: write MODEL:MODE[:USER], MODE one of f, s, g (e.g. smollm2:g or smollm2:g:goal=qwen2.5-coder-1.5b)")
-    user = parts[2] if len(parts) == 3 else "rule"
-    if user != "rule" and not user.startswith("goal="):
-        raise DataError(f"setting {s!r}: the user is 'rule' or 'goal=MODEL'")
-    return dict(name=s.replace(":", "_").replace("=", "-"), model=parts[0], mode=parts[1], user=user)
 
 
 def table(out:Path):
     "The baseline table of every setting logged in `out`, as a DataFrame (one row per setting)."
     import pandas as pd
-    times = read_jsonl(out/"times.jsonl") if (out/"times.jsonl").is_file() else []
-    rows = []
-    for key in dict.fromkeys(t["setting"] for t in times):
-        st, ts = parse_setting(key), [t for t in times if t["setting"] == key]
-        recs = read_jsonl(out/f"{st['name']}.jsonl")
-        s = summarize(r["reward"] for r in recs)
-        rows.append(dict(model=st["model"], actions=MODES[st["mode"]][0], user=st["user"], n=s["n"],
-                         avg_reward=s["avg_reward"], avg_reward_ci95=s["avg_reward_ci95"], success=s["success_rate"],
-                         success_ci95=s["success_rate_ci95"], s_per_dialogue=round(sum(t["seconds"] for t in ts)/max(s["n"], 1), 1),
-                         commits=",".join(dict.fromkeys(t["commit"] for t in ts)), machine=ts[-1]["machine"]))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(baseline_rows(out))
 
 
 def main(argv=None):
@@ -71,7 +49,7 @@ def main(argv=None):
         if a.report:
             print(table(out).to_string(index=False)); return
         if a.limit < 1: raise DataError("--limit must be at least 1")
-        settings = [parse_setting(s) for s in a.settings.split(",")]
+        settings = [baseline_setting(s) for s in a.settings.split(",")]
         from josh_nb.backends import make_backend
         env = ENVS["toolwoz"](a.data)
         ids = select_ids(env, a.split, a.limit)
@@ -82,7 +60,7 @@ def main(argv=None):
             for m in [st["model"]] + ([st["user"][5:]] if st["user"] != "rule" else []):
                 if m not in backends: backends[m] = make_backend(m, batch_size=64)
             agent = make_agent("react", env, backends[st["model"]], temperature=0.0, max_tokens=a.max_tokens,
-                               plan_chars=a.plan_chars, **MODES[st["mode"]][1])
+                               plan_chars=a.plan_chars, **AGENT_KW[st["mode"]])
             user = make_eval_user("rule") if st["user"] == "rule" else make_eval_user("goal", backends[st["user"][5:]])
             t0 = time.time()
             recs = evaluate(env, ids, agent, user, out=out/f"{st['name']}.jsonl", resume=True,

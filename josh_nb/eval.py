@@ -15,9 +15,9 @@ from .registry import *
 from .backends import add_model_options, backend_kwargs, BackendError
 
 # %% auto #0
-__all__ = ['record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options', 'eval_settings',
-           'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap', 'compare_runs',
-           'josh_compare']
+__all__ = ['ACTIONS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options',
+           'eval_settings', 'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap',
+           'compare_runs', 'josh_compare', 'baseline_setting', 'baseline_rows']
 
 # %% ../nbs/06_eval.ipynb #93f3c75b
 def record(env, conv:Conversation) -> dict:
@@ -244,3 +244,31 @@ def josh_compare(argv=None):
     except DataError as err: sys.exit(f"josh_compare: error: {err}")
     for k, v in res.items(): print(f"{k:>13}: B - A = {v['diff']:+.4f}  95% CI {v['diff_ci95']}  p = {v['p_value']}  (n = {v['n']})")
     print(json.dumps(res))
+
+# %% ../nbs/06_eval.ipynb #8507fcd3
+ACTIONS = {"f": "free-form", "s": "structured", "g": "grounded"}   # the agent's action formats, by the letter a setting uses
+
+def baseline_setting(s:str) -> dict:
+    "A baseline setting `MODEL:MODE[:USER]` (MODE f, s or g; USER `rule` or `goal=MODEL2`) as a dict, with its log file's `name`."
+    parts = s.split(":")
+    if len(parts) not in (2, 3) or parts[1] not in ACTIONS:
+        raise DataError(f"setting {s!r}: write MODEL:MODE[:USER], MODE one of f, s, g (e.g. smollm2:g or smollm2:g:goal=qwen2.5-coder-1.5b)")
+    user = parts[2] if len(parts) == 3 else "rule"
+    if user != "rule" and not user.startswith("goal="):
+        raise DataError(f"setting {s!r}: the user is 'rule' or 'goal=MODEL'")
+    return dict(name=s.replace(":", "_").replace("=", "-"), model=parts[0], mode=parts[1], user=user)
+
+def baseline_rows(log) -> list:
+    "One row per setting logged in the folder `log` (by `bench/baselines.py`): n, avg reward and success with 95% intervals, wall seconds per dialogue, commits, machine."
+    log = Path(log)
+    times = read_jsonl(log/"times.jsonl") if (log/"times.jsonl").is_file() else []
+    rows = []
+    for key in dict.fromkeys(t["setting"] for t in times):
+        st, ts = baseline_setting(key), [t for t in times if t["setting"] == key]
+        f = log/f"{st['name']}.jsonl"
+        s = summarize(r["reward"] for r in (read_jsonl(f) if f.is_file() else []))
+        rows.append(dict(model=st["model"], actions=ACTIONS[st["mode"]], user=st["user"], n=s["n"],
+                         avg_reward=s["avg_reward"], avg_reward_ci95=s["avg_reward_ci95"], success=s["success_rate"],
+                         success_ci95=s["success_rate_ci95"], s_per_dialogue=round(sum(t["seconds"] for t in ts)/max(s["n"], 1), 1),
+                         commits=",".join(dict.fromkeys(t["commit"] for t in ts)), machine=ts[-1]["machine"]))
+    return rows
