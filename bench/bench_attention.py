@@ -24,7 +24,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_generate import hardware, openings, timed
-from josh_nb.backends import SHARED_PREFIX, make_backend, prefix_split_attention, shared_prefix_attention
+from josh_nb.backends import make_backend
+from josh_nb.kvcache import SHARED_PREFIX, prefix_split_attention, shared_prefix_attention
 
 
 class _Attn:   # what the attention functions read from the module: SmolLM2's grouping

@@ -29,7 +29,7 @@ def tokenizer():
     "SmolLM2's tokenizer (offline package), else a small word-level tokenizer with a ChatML template."
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
     try:
-        from josh_nb.backends import smollm2_gguf
+        from josh_nb.models import smollm2_gguf
         g = smollm2_gguf()
         return AutoTokenizer.from_pretrained(g.parent, gguf_file=g.name), "SmolLM2-135M-Instruct (GGUF)"
     except (ModuleNotFoundError, FileNotFoundError, OSError): pass

@@ -13,7 +13,8 @@ import numpy as np
 __all__ = ['EMPTY_VALUES', 'JSON_DEPTH', 'END', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir',
            'resolve_data_dir', 'write_jsonl', 'read_jsonl', 'atomic_write', 'json_problem', 'at_least',
            'check_writable', 'fingerprint', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion',
-           'per_prompt', 'Backend', 'FunctionBackend', 'Env', 'Action', 'as_json_text', 'Agent', 'User']
+           'per_prompt', 'Backend', 'FunctionBackend', 'BackendError', 'Env', 'oracle_state', 'Action', 'as_json_text',
+           'Agent', 'call_parts', 'User']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -239,6 +240,10 @@ class FunctionBackend(Backend):
         out = [self.fn(p, schema=s, **opts) for p, s in zip(prompts, schemas)]
         return [o if isinstance(o, Completion) else Completion(text=str(o)) for o in out]
 
+# %% ../nbs/00_core.ipynb #35477b97
+class BackendError(RuntimeError):
+    "A model request that failed for good (after its retries, or with an error that retrying cannot fix)."
+
 # %% ../nbs/00_core.ipynb #4f5bdb4f
 class Env:
     "Base class of an environment: `reset` a task into a state, `execute` calls on it, score it with `reward`."
@@ -256,6 +261,14 @@ class Env:
     def param_values(self) -> dict: return {}
     def respond(self, state, text:str):
         "Hear what the agent says to the user; nothing by default (tau-bench scores it)."
+
+# %% ../nbs/00_core.ipynb #781cd52b
+def oracle_state(env:Env, task):
+    "A state of `env` in which `task`'s gold calls were executed, in order, and its expected `outputs` (if it has any) said."
+    s = env.reset(task)
+    for g in task.gold: env.execute(s, {"name": g["name"], "parameters": g["parameters"]})
+    if getattr(task, "outputs", None): env.respond(s, "Here is what you asked: " + ", ".join(task.outputs) + ".")
+    return s
 
 # %% ../nbs/00_core.ipynb #e25b963e
 @dataclass
@@ -289,6 +302,16 @@ class Agent:
     def observe(self, conv:Conversation, result) -> dict:
         "The transcript message that carries an API `result` back to the agent (ReAct's `APIRETURN`)."
         return {"role": "user", "content": "APIRETURN " + as_json_text(result)}
+
+# %% ../nbs/00_core.ipynb #fda22cd1
+def call_parts(tc:dict) -> tuple:
+    "(name, arguments) of a tool call in OpenAI form or the short {'name', 'arguments'} form."
+    f = tc.get("function", tc)
+    args = f.get("arguments", f.get("parameters", {}))
+    if isinstance(args, str):
+        try: args = json.loads(args)
+        except json.JSONDecodeError: pass
+    return f.get("name", ""), args
 
 # %% ../nbs/00_core.ipynb #74c3d377
 END = "END_CONVERSATION"

@@ -12,8 +12,8 @@ from .core import *
 from .toolwoz_data import *
 
 # %% auto #0
-__all__ = ['TIME_KEYS', 'TOOLWOZ_ROLE', 'DAYS', 'DomainIndex', 'ToolWOZState', 'check_entities', 'ToolWOZEnv', 'oracle_state',
-           'explain', 'shortfalls']
+__all__ = ['TIME_KEYS', 'TOOLWOZ_ROLE', 'DAYS', 'DomainIndex', 'ToolWOZState', 'check_entities', 'ToolWOZEnv', 'explain',
+           'shortfalls']
 
 # %% ../nbs/02_toolwoz_env.ipynb #4616528f
 TIME_KEYS = ("leaveAt", "arriveBy")
@@ -278,13 +278,6 @@ def param_values(self:ToolWOZEnv) -> dict:
         out[api] = vals
     self._param_values = out
     return out
-
-# %% ../nbs/02_toolwoz_env.ipynb #a982aeb6
-def oracle_state(env:ToolWOZEnv, task:Task) -> ToolWOZState:
-    "A conversation state in which `task`'s gold calls were replayed, in order."
-    s = env.reset(task)
-    for g in task.gold: env.execute(s, {"name": g["name"], "parameters": g["parameters"]})
-    return s
 
 # %% ../nbs/02_toolwoz_env.ipynb #8c642b5b
 def explain(env:ToolWOZEnv, task:Task, i:int) -> str:

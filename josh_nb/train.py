@@ -200,7 +200,8 @@ def sft_rows(rows:list, tokenizer) -> tuple:
 # %% ../nbs/09_train.ipynb #c5aa9a13
 def model_path(model) -> Path|str:
     "A trainable checkpoint for `model`: an offline spec ('smollm2', 'qwen2.5-coder-0.5b', ...), a .gguf file (exported once to the cache), a folder or a hub id."
-    from josh_nb.backends import export_checkpoint, HFBackend, OFFLINE_SPECS
+    from josh_nb.backends import HFBackend
+    from josh_nb.models import export_checkpoint, OFFLINE_SPECS
     if model in OFFLINE_SPECS: return export_checkpoint(model)   # exported once from the installed GGUF, then cached
     if str(model).startswith("hf:"): model = str(model)[3:]      # the model spec the other commands take
     p = Path(str(model)).expanduser()

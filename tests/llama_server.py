@@ -32,7 +32,7 @@ def llama_server():
     for mod in ("uvicorn", "fastapi", "sse_starlette"):
         if importlib.util.find_spec(mod) is None:
             pytest.skip(f"llama-cpp-python's server extra is missing ({mod}): pip install 'llama-cpp-python[server]'")
-    from josh_nb.backends import smollm2_gguf
+    from josh_nb.models import smollm2_gguf
     port, log = free_port(), Path(tempfile.mkdtemp())/"llama_server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--model_alias", "smollm2",
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]

@@ -2,7 +2,10 @@
 import json, time
 import jsonschema, pytest, torch
 from josh_nb.backends import *
-from josh_nb.core import Completion, Conversation
+from josh_nb.kvcache import *
+from josh_nb.models import *
+from josh_nb.openai_backend import *
+from josh_nb.core import BackendError, Completion, Conversation
 from llama_server import ScriptedServer, llama_server  # noqa: F401  (llama_server is a fixture)
 
 PROMPTS = [[{"role": "user", "content": "Hi."}],

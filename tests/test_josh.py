@@ -3,7 +3,8 @@ import json, time
 import pytest
 from josh_nb.core import Action, Agent, END, User
 from josh_nb.users import ScriptUser
-from josh_nb.toolwoz_env import ToolWOZEnv, oracle_state
+from josh_nb.core import oracle_state
+from josh_nb.toolwoz_env import ToolWOZEnv
 from josh_nb.conversation import OUT_OF_ROUNDS
 from josh_nb.josh import *
 

@@ -3,8 +3,9 @@ before a model loads; a key goes only to the server it belongs to and never into
 import argparse, json, os, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest, torch
-from josh_nb.backends import (BackendError, HFBackend, OpenAIBackend, add_model_options, auto_batch_size, backend_kwargs,
-                              make_backend, redact, CPU_AUTO_ROWS)
+from josh_nb.core import BackendError
+from josh_nb.backends import HFBackend, add_model_options, auto_batch_size, backend_kwargs, make_backend, CPU_AUTO_ROWS
+from josh_nb.openai_backend import OpenAIBackend, redact
 from llama_server import chat_response
 
 CUDA = torch.cuda.is_available()
@@ -106,7 +107,7 @@ def test_dtype_auto_and_explicit():
 def test_gen_batch_auto_on_cpu():
     "batch_size='auto' sizes sub-batches from memory (capped on a CPU) and changes no greedy text."
     from transformers import LlamaConfig, LlamaForCausalLM
-    from josh_nb.backends import smollm2_checkpoint
+    from josh_nb.models import smollm2_checkpoint
     from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(smollm2_checkpoint())
     torch.manual_seed(0)

@@ -16,7 +16,7 @@ SHORT = "You are a booking assistant."
 def tiny(tmp_path_factory):
     "A two-layer Llama with random weights and SmolLM2's tokenizer (read from the GGUF file), saved as a checkpoint."
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-    from josh_nb.backends import smollm2_gguf
+    from josh_nb.models import smollm2_gguf
     g = smollm2_gguf()
     tok = AutoTokenizer.from_pretrained(g.parent, gguf_file=g.name)
     torch.manual_seed(0)

@@ -4,7 +4,8 @@ from collections import Counter
 import pytest
 from josh_nb.core import Action, Agent, Conversation, END, FunctionBackend, mini_dir
 from josh_nb.agents import OracleAgent, react_call, react_speak
-from josh_nb.toolwoz_env import ToolWOZEnv, oracle_state
+from josh_nb.core import oracle_state
+from josh_nb.toolwoz_env import ToolWOZEnv
 from josh_nb.conversation import agent_turn, user_turn
 from josh_nb.eval import evaluate
 from josh_nb.users import *
