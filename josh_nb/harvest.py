@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .josh import *
 from .registry import *
-from .backends import add_model_options, backend_kwargs, BackendError
+from .backends import add_model_options, backend_kwargs
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',

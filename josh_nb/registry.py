@@ -10,7 +10,8 @@ from .core import *
 from .toolwoz_env import ToolWOZEnv
 from .agents import *
 from .users import *
-from .taubench import TauEnv, TauInstructionUser, TauHintUser, TauLLMUser
+from .tau_env import TauEnv
+from .tau_sim import TauInstructionUser, TauHintUser, TauLLMUser
 
 # %% auto #0
 __all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'TAU_STRATEGY_USERS', 'USERS', 'MODEL_USERS', 'DATA_HELP', 'OPTIONS',

@@ -293,7 +293,7 @@ def test_strict_schema_reads_back(env):
 
 def test_agents_work_on_taubench(shared_data):
     "The agents only use `env.tools`, `env.api_examples`, `env.instructions`: they run on a tau-bench env as they are."
-    tb = pytest.importorskip("josh_nb.taubench")
+    tb = pytest.importorskip("josh_nb.tau_env")
     env = tb.TauEnv("retail", shared_data)
     names = {t["function"]["name"] for t in env.tools}
     agent = ReActAgent(FunctionBackend(lambda m, **o: react_call({"name": "find_user_id_by_email", "parameters": {"email": "x@y.z"}})),

@@ -99,7 +99,7 @@ def test_thousand_model_outputs_through_an_eval_run(env, tmp_path):
 @pytest.mark.parametrize("domain", ["retail", "airline"])
 def test_tau_random_calls(shared_data, domain):
     "tau-bench's environments: random calls answered with a string, and every record written as JSON."
-    from josh_nb.taubench import TauEnv
+    from josh_nb.tau_env import TauEnv
     tenv = TauEnv(domain, shared_data)
     rng = random.Random(2)
     names = [t["function"]["name"] for t in tenv.tools] + ["nope", None, 3]
@@ -116,8 +116,8 @@ def test_tau_random_calls(shared_data, domain):
 
 @pytest.mark.parametrize("domain", ["retail", "airline"])
 def test_tau_deep_json(shared_data, domain):
-    "JSON nested 3,000 deep, as text: an error string, not a RecursionError (tau's parse_call, 11_taubench)."
-    from josh_nb.taubench import TauEnv
+    "JSON nested 3,000 deep, as text: an error string, not a RecursionError (tau's parse_call, 11b_tau_env)."
+    from josh_nb.tau_env import TauEnv
     tenv = TauEnv(domain, shared_data)
     state = tenv.reset(tenv.data[tenv.data.split("test")[0]])
     out = tenv.execute(state, '{"name": "get_user_details", "arguments": ' + '{"a": ' * 3000 + '1' + '}' * 3001)

@@ -7,6 +7,9 @@ tool raises, its observation is Python's exception text: those cases compare wit
 import copy, json
 import pytest
 from josh_nb.taubench import *
+from josh_nb.tau_tools import *
+from josh_nb.tau_env import *
+from josh_nb.core import oracle_state
 
 @pytest.fixture(scope="module")
 def envs(shared_data):

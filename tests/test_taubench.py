@@ -6,6 +6,10 @@ from josh_nb.core import Conversation, Completion, END, FunctionBackend, DataErr
 from josh_nb.users import ScriptUser
 from josh_nb.agents import OracleAgent
 from josh_nb.taubench import *
+from josh_nb.tau_tools import *
+from josh_nb.tau_env import *
+from josh_nb.tau_sim import *
+from josh_nb.core import oracle_state
 
 WRITES = {"retail": {"cancel_pending_order", "exchange_delivered_order_items", "modify_pending_order_address",
                      "modify_pending_order_items", "modify_pending_order_payment", "modify_user_address",
@@ -248,15 +252,17 @@ def test_error_messages(envs):
 # --- pass^k -----------------------------------------------------------------------------------------------------
 
 def test_pass_hat_k():
+    "pass^k as josh_eval reports it from the records of repeated trials (the evaluation's `pass_hat_k`), against brute force."
+    from josh_nb.eval import pass_hat_k
     rng = random.Random(3)
     trials = {f"t{i}": [float(rng.random() < p) for _ in range(6)] for i, p in enumerate([0, .3, .5, .8, 1])}
+    recs = [{"id": tid, "reward": r} for tid, rs in trials.items() for r in rs]
     for k in range(1, 7):   # C(c,k)/C(n,k) is the share of k-subsets of trials that all succeed
         brute = sum(sum(all(rs[j] == 1 for j in sub) for sub in itertools.combinations(range(6), k))/math.comb(6, k)
                     for rs in trials.values())/len(trials)
-        assert math.isclose(pass_hat_k(trials, k), brute)
-    assert pass_hat_k({"a": [1, 1, 0, 0]}, 2) == 1/6
-    with pytest.raises(ValueError, match="fewer than k=3"): pass_hat_k({"a": [1, 1]}, 3)
-    assert rewards_by_task([{"id": "a", "reward": 1.0}, {"id": "a", "reward": 0.0}]) == {"a": [1.0, 0.0]}
+        assert math.isclose(pass_hat_k(recs, k), brute)
+    assert pass_hat_k([{"id": "a", "reward": r} for r in (1, 1, 0, 0)], 2) == 1/6
+    with pytest.raises(DataError, match="at least 3 trials"): pass_hat_k([{"id": "a", "reward": 1.0}] * 2, 3)
 
 # --- the downloader, on local files -------------------------------------------------------------------------------
 
