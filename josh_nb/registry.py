@@ -10,6 +10,7 @@ from .core import *
 from .toolwoz_env import ToolWOZEnv
 from .agents import *
 from .users import *
+from .model_users import *
 from .tau_env import TauEnv
 from .tau_sim import TauInstructionUser, TauHintUser, TauLLMUser
 

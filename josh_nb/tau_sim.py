@@ -14,7 +14,7 @@ __all__ = ['TAU_GREETING', 'STOP', 'USER_REACT_FORMAT', 'VERIFY_PROMPT', 'STRATE
            'TauInstructionUser', 'task_done', 'TauHintUser']
 
 # %% ../nbs/11c_tau_sim.ipynb #a32f5862
-TAU_GREETING = "Hi! How can I help you today?"   # tau-bench's; ToolWOZ's model users hear `users.GREETING`
+TAU_GREETING = "Hi! How can I help you today?"   # tau-bench's; ToolWOZ's model users hear `model_users.GREETING`
 STOP = "###STOP###"
 
 def user_system_prompt(instruction:str) -> str:

@@ -9,6 +9,7 @@ from josh_nb.toolwoz_env import ToolWOZEnv
 from josh_nb.conversation import agent_turn, user_turn
 from josh_nb.eval import evaluate
 from josh_nb.users import *
+from josh_nb.model_users import *
 
 @pytest.fixture(scope="module")
 def env(shared_data): return ToolWOZEnv(shared_data)
