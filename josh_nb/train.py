@@ -4,16 +4,16 @@
 
 # %% ../nbs/09_train.ipynb #25c91a11
 from __future__ import annotations
-import argparse, json, math, os, platform, re, resource, shutil, sys, time, warnings, zipfile
+import argparse, json, math, os, platform, re, resource, shutil, sys, time, warnings
 from pathlib import Path
 from .core import *
 from .backends import DTYPES, QUANTIZE
+from .train_data import load_rows, label_counts, for_template, sft_rows
 
 # %% auto #0
-__all__ = ['LORA_TARGETS', 'RECIPES', 'FORMATS', 'TRAIN_FILES', 'TRAIN_MARKERS', 'recipe', 'load_rows', 'label_counts',
-           'demo_datasets', 'read_authors_kto', 'for_template', 'assistant_masks', 'masked_row', 'sft_rows',
-           'model_path', 'load_base', 'lora_config', 'warmup_steps', 'make_trainer', 'read_log', 'plot_log',
-           'model_card', 'check_overwrite', 'release_memory', 'train', 'train_parser', 'josh_train']
+__all__ = ['LORA_TARGETS', 'RECIPES', 'TRAIN_FILES', 'TRAIN_MARKERS', 'recipe', 'model_path', 'load_base', 'lora_config',
+           'warmup_steps', 'make_trainer', 'read_log', 'plot_log', 'model_card', 'check_overwrite', 'release_memory',
+           'train', 'train_parser', 'josh_train']
 
 # %% ../nbs/09_train.ipynb #c803feeb
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -42,160 +42,6 @@ def recipe(algo:str, # 'kto', 'sft' or 'dpo'
     for k in ("batch_size", "grad_accum", "lora_r"):
         if int(r[k]) < 1: raise ValueError(f"{k} must be >= 1, got {r[k]}")
     return r
-
-# %% ../nbs/09_train.ipynb #72b76b86
-FORMATS = {"sft": ("messages",), "kto": ("prompt", "completion", "label"), "dpo": ("prompt", "chosen", "rejected")}
-
-def load_rows(data,            # a run directory, a .jsonl file, a list of row dicts, a `datasets.Dataset`, or {algo: rows}
-              algo:str) -> tuple:
-    "(the rows of `algo`'s data set as a list of dicts, a short description of where they came from)."
-    if algo not in FORMATS: raise ValueError(f"unknown algorithm {algo!r}: use one of {', '.join(FORMATS)}")
-    if isinstance(data, dict):   # {"sft": rows, "kto": rows, "dpo": rows}
-        if algo not in data: raise ValueError(f"no {algo!r} rows among the given data sets ({', '.join(data) or 'none'})")
-        data = data[algo]
-    if isinstance(data, (str, Path)):
-        p = Path(data).expanduser()
-        f = p/f"{algo}.jsonl" if p.is_dir() else p
-        if not f.is_file(): raise FileNotFoundError(
-            f"{f} does not exist: pass a harvest run directory holding {algo}.jsonl (made by josh_harvest), or the file itself")
-        if f.suffix == ".zip" and algo != "kto": raise ValueError(f"{f.name} is a zip: the authors' released data (KTO rows) trains --algo kto only")
-        rows, src = read_authors_kto(f) if f.suffix == ".zip" else read_jsonl(f), str(f)
-    elif isinstance(data, list): rows, src = data, f"{len(data)} rows given in memory"
-    elif hasattr(data, "to_list"): rows, src = data.to_list(), f"a datasets.Dataset of {len(data)} rows"
-    else: raise TypeError(f"cannot read training rows from a {type(data).__name__}")
-    if not rows: raise ValueError(f"no {algo} rows in {src}: the harvest found no rewarded conversation to learn from "
-                                  "(try more conversations, a larger beam, or more JOSH steps)")
-    for i, r in enumerate(rows):
-        missing = [c for c in FORMATS[algo] if c not in r]
-        if missing: raise ValueError(f"{algo} row {i} of {src} lacks {', '.join(missing)}; {algo} rows need "
-                                     f"{', '.join(FORMATS[algo])} (keys found: {', '.join(r) or 'none'})")
-    return rows, src
-
-def label_counts(rows:list, algo:str) -> dict:
-    "How many examples of each kind `rows` hold, for the model card."
-    if algo == "kto": return {"desirable": sum(bool(r["label"]) for r in rows), "undesirable": sum(not r["label"] for r in rows)}
-    if algo == "dpo": return {"pairs": len(rows)}
-    return {"conversations": len(rows), "agent_turns": sum(m.get("role") == "assistant" for r in rows for m in r["messages"])}
-
-# %% ../nbs/09_train.ipynb #1b131698
-def demo_datasets(env,                # a ToolWOZ environment
-                  ids:list,           # task ids to converse on
-                  system:str=None,    # system prompt to put first (the agent's own, or a short one)
-                  max_messages:int=15) -> dict:
-    "{'sft', 'kto', 'dpo'} rows in the harvest's formats, from oracle conversations with the script user."
-    from josh_nb.agents import OracleAgent, ScriptedAgent, react_speak
-    from josh_nb.users import ScriptUser
-    from josh_nb.eval import evaluate
-    out = {"sft": [], "kto": [], "dpo": []}
-    recs = evaluate(env, ids, OracleAgent(), ScriptUser(), progress=False, max_messages=max_messages)
-    bad = [{"role": "assistant", "content": react_speak(ScriptedAgent.say)}]
-    for r in recs:
-        if r["reward"] < 1: continue
-        msgs = ([{"role": "system", "content": system}] if system else []) + r["messages"]
-        out["sft"].append({"messages": msgs})
-        for i, m in enumerate(msgs):
-            if m["role"] != "assistant": continue
-            out["kto"].append({"prompt": msgs[:i], "completion": [m], "label": True})
-            if "APICALL" in m["content"]:
-                out["kto"].append({"prompt": msgs[:i], "completion": bad, "label": False})
-                out["dpo"].append({"prompt": msgs[:i], "chosen": [m], "rejected": bad})
-    return out
-
-# %% ../nbs/09_train.ipynb #c5780fff
-def _json_rows(text:str, what:str) -> list:
-    "The rows of a JSON-lines text, or of a JSON list or `{'data': [...]}` document (what the authors' scripts write)."
-    try: whole = json.loads(text)
-    except json.JSONDecodeError: whole = None
-    if isinstance(whole, list): return whole
-    if isinstance(whole, dict) and isinstance(whole.get("data"), list): return whole["data"]
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip(): continue
-        try: rows.append(json.loads(line))
-        except json.JSONDecodeError as e: raise ValueError(f"{what} line {n} is not JSON ({e.msg})") from None
-    return rows
-
-def _authors_row(r, what:str) -> dict:
-    "One of the authors' KTO rows in this package's format (prompt and completion messages with role and content; a boolean label), checked."
-    if not isinstance(r, dict) or not {"prompt", "completion", "label"} <= set(r):
-        raise ValueError(f"{what} is not a KTO row: it needs prompt, completion and label")
-    def msgs(k):
-        v = r[k]
-        if not (isinstance(v, list) and v and all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in v)):
-            raise ValueError(f"{what}: its {k} is not a list of chat messages with role and content")
-        return [{"role": m["role"], "content": m["content"]} for m in v]
-    if not isinstance(r["label"], bool): raise ValueError(f"{what}: its label is {r['label']!r}, not true or false")
-    return {"prompt": msgs("prompt"), "completion": msgs("completion"), "label": r["label"]}
-
-def read_authors_kto(path) -> list:
-    "KTO rows from the authors' released data: their zip, or a .jsonl/.json file of the rows their `kto_ft.py` reads."
-    path = Path(path)
-    if path.suffix == ".zip":
-        try:
-            with zipfile.ZipFile(path) as z:
-                names = sorted(n for n in z.namelist() if n.endswith((".jsonl", ".json")) and "__MACOSX" not in n and not Path(n).name.startswith("."))
-                files = [(f"{path.name}:{n}", z.read(n).decode("utf-8")) for n in names]
-        except zipfile.BadZipFile: raise ValueError(f"{path} is not a zip file (a download cut short?)") from None
-        if not files: raise ValueError(f"{path} holds no .jsonl or .json file: is it the authors' KTO data?")
-    else: files = [(path.name, path.read_text(encoding="utf-8"))]
-    rows = [_authors_row(r, f"{what} row {i}") for what, text in files for i, r in enumerate(_json_rows(text, what))]
-    if not rows: raise ValueError(f"no KTO rows in {path}")
-    return rows
-
-# %% ../nbs/09_train.ipynb #22f1bd3c
-_MESSAGE_COLUMNS = {"sft": ("messages",), "kto": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
-
-def for_template(rows:list, tokenizer, algo:str) -> list:
-    "`rows` with their messages rewritten the way `HFBackend` adapts them to this tokenizer's chat template."
-    from josh_nb.backends import HFBackend
-    shim = HFBackend.__new__(HFBackend)   # a backend with no model: only its message adaptation is used
-    shim.tokenizer, native_tools = tokenizer, "tools" in str(tokenizer.chat_template)
-    out = []
-    for r in rows:
-        tools = r.get("tools")
-        tools = json.loads(tools) if isinstance(tools, str) else tools
-        new = {k: v for k, v in r.items() if k != "tools" or (native_tools and v)}
-        for c in _MESSAGE_COLUMNS[algo]:   # the tool definitions belong to the prompt (the first message list)
-            new[c] = shim._messages(r[c], tools if c in ("messages", "prompt") and not native_tools else None)
-        out.append(new)
-    return out
-
-# %% ../nbs/09_train.ipynb #fe856bd4
-def assistant_masks(tokenizer) -> bool:
-    "Can TRL mask the loss to the assistant's turns with this tokenizer's chat template?"
-    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
-    if has_generation_markers(tokenizer.chat_template or ""): return True
-    try: get_training_chat_template(tokenizer)
-    except ValueError: return False
-    return True
-
-def masked_row(messages:list, tokenizer, tools=None) -> dict|None:
-    "`input_ids` and `assistant_masks` (1 on the agent's turns but those marked `train: False`) of one conversation; None if the template's renderings are not prefixes."
-    render = lambda msgs, gen=False: tokenizer.apply_chat_template(msgs, tools=tools, tokenize=False, add_generation_prompt=gen)
-    full, spans = render(messages), []
-    for i, m in enumerate(messages):
-        if m.get("role") != "assistant" or m.get("train") is False: continue   # `train: False`: shown, not learned
-        head, upto = render(messages[:i], gen=True), render(messages[:i+1])
-        if not (full.startswith(head) and full.startswith(upto) and len(head) < len(upto)): return None
-        spans.append((len(head), len(upto)))
-    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
-    mask = [int(any(a <= s and e <= b for a, b in spans)) for s, e in enc["offset_mapping"]]
-    return {"input_ids": enc["input_ids"], "assistant_masks": mask} if any(mask) else None
-
-def sft_rows(rows:list, tokenizer) -> tuple:
-    "(SFT rows, whether they are `messages` rows for TRL's `assistant_only_loss`): else tokenized rows with our masks, else per-turn rows."
-    marked = any(m.get("train") is False for r in rows for m in r["messages"])   # turns to leave out: only our masks know
-    if assistant_masks(tokenizer) and not marked: return rows, True
-    def tools_of(r): return json.loads(r["tools"]) if isinstance(r.get("tools"), str) else r.get("tools")
-    masked = [masked_row(r["messages"], tokenizer, tools_of(r)) for r in rows] if tokenizer.is_fast else [None]
-    if all(masked): return masked, False
-    out = []
-    for r in rows:
-        extra = {k: v for k, v in r.items() if k != "messages"}
-        msgs = r["messages"]
-        out += [{"prompt": msgs[:i], "completion": [m], **extra} for i, m in enumerate(msgs)
-                if m.get("role") == "assistant" and m.get("train") is not False]
-    return out, False
 
 # %% ../nbs/09_train.ipynb #c5aa9a13
 def model_path(model) -> Path|str:

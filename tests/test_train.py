@@ -7,8 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 from josh_nb.core import mini_dir, read_jsonl
-from josh_nb.train import (train, make_trainer, load_base, load_rows, recipe, for_template, sft_rows, read_log,
-                           josh_train, RECIPES)
+from josh_nb.train_data import load_rows, for_template, sft_rows
+from josh_nb.train import train, make_trainer, load_base, recipe, read_log, josh_train, RECIPES
 
 SHORT = "You are a booking assistant."
 
