@@ -12,7 +12,7 @@ from .core import *
 from .conversation import *
 from .users import MEMORY
 from .registry import *
-from .backends import add_model_options, backend_kwargs, BackendError
+from .backends import add_model_options, backend_kwargs
 
 # %% auto #0
 __all__ = ['ACTIONS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options',

@@ -11,7 +11,7 @@ from .core import *
 from .registry import *
 from .eval import evaluate, compare_runs
 from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, setting, read_trees
-from .backends import add_model_options, backend_kwargs, BackendError
+from .backends import add_model_options, backend_kwargs
 from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
