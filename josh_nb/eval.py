@@ -17,7 +17,7 @@ from .backends import add_model_options, backend_kwargs
 # %% auto #0
 __all__ = ['ACTIONS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options',
            'eval_settings', 'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap',
-           'compare_runs', 'josh_compare', 'baseline_setting', 'baseline_rows']
+           'compare_runs', 'josh_compare', 'baseline_setting', 'baseline_rows', 'loop_baseline_row']
 
 # %% ../nbs/06_eval.ipynb #93f3c75b
 def record(env, conv:Conversation) -> dict:
@@ -267,8 +267,19 @@ def baseline_rows(log) -> list:
         st, ts = baseline_setting(key), [t for t in times if t["setting"] == key]
         f = log/f"{st['name']}.jsonl"
         s = summarize(r["reward"] for r in (read_jsonl(f) if f.is_file() else []))
-        rows.append(dict(model=st["model"], actions=ACTIONS[st["mode"]], user=st["user"], n=s["n"],
-                         avg_reward=s["avg_reward"], avg_reward_ci95=s["avg_reward_ci95"], success=s["success_rate"],
-                         success_ci95=s["success_rate_ci95"], s_per_dialogue=round(sum(t["seconds"] for t in ts)/max(s["n"], 1), 1),
-                         commits=",".join(dict.fromkeys(t["commit"] for t in ts)), machine=ts[-1]["machine"]))
+        rows.append(_baseline_row(st["model"], ACTIONS[st["mode"]], st["user"], s, round(sum(t["seconds"] for t in ts)/max(s["n"], 1), 1),
+                                  ",".join(dict.fromkeys(t["commit"] for t in ts)), ts[-1]["machine"]))
     return rows
+
+def _baseline_row(model, actions, user, s:dict, s_per_dialogue, commits, machine) -> dict:
+    return dict(model=model, actions=actions, user=user, n=s["n"], avg_reward=s["avg_reward"], avg_reward_ci95=s["avg_reward_ci95"],
+                success=s["success_rate"], success_ci95=s["success_rate_ci95"], s_per_dialogue=s_per_dialogue, commits=commits, machine=machine)
+
+def loop_baseline_row(run):
+    "Round 0 of a recorded `josh_loop` run (its untrained agent, greedy) as a baseline-table row, or None if it has none; no seconds (a loop's stage may span sessions)."
+    run = Path(run); f = run/"round0"/"eval"/"results.jsonl"
+    if not f.is_file(): return None
+    cfg, meta = (json.loads((run/name).read_text()) for name in ("config.json", "run.json"))
+    actions = "free-form" if cfg.get("free_form") else "grounded" if cfg.get("grounded") else "structured"
+    return _baseline_row(cfg["model"], actions, cfg["user"], summarize(r["reward"] for r in read_jsonl(f)), None,
+                         f"{meta['commit']} (josh_loop round 0)", meta["machine"])
