@@ -14,7 +14,9 @@ Two measurements, each side by side with its baseline in the same process:
    texts came out as SDPA's (they need not all: the sums run in different orders, and bfloat16 rounding can flip
    a near-tie).
 
-Usage: `python bench/bench_attention.py [--rows 16] [--copies 4] [--max-tokens 96] [--repeats 2] [--dtype bfloat16] [--json FILE]`
+Usage: `python bench/bench_attention.py [--rows 16] [--copies 4] [--max-tokens 96] [--repeats 2] [--dtype bfloat16] [--kernels-only] [--log FILE]`
+The figures go to the log `data/bench/attention.json` (with commit, machine, date, command and load; `--log -` for
+none), which the KV chapter shows.
 """
 from __future__ import annotations
 import argparse, json, sys, time
@@ -24,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_generate import hardware, openings, timed
+from benchlog import add_log_option, describe, write_log
 from josh_nb.backends import make_backend
 from josh_nb.kvcache import SHARED_PREFIX, prefix_split_attention, shared_prefix_attention
 
@@ -96,12 +99,17 @@ def main(argv=None):
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--dtype", default=None, help="model dtype (default: the backend's)")
-    ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--kernels-only", action="store_true", help="only the attention of one decoding step (seconds), no generation")
+    ap.add_argument("--calls", type=int, default=30, help="timed calls per kernel measurement")
+    add_log_option(ap, "attention")
     a = ap.parse_args(argv)
-    print(hardware())
-    ks = [kernel(dt, B, S, P) for dt in (torch.bfloat16, torch.float32) for B, S, P in ((1, 1000, 0), (8, 1000, 900), (8, 3000, 900), (64, 1500, 1000))]
+    print(describe())
+    ks = [kernel(dt, B, S, P, n=a.calls) for dt in (torch.bfloat16, torch.float32) for B, S, P in ((1, 1000, 0), (8, 1000, 900), (8, 3000, 900), (64, 1500, 1000))]
     print("one decoding step's attention, SmolLM2-135M shapes (ms per call, one layer):")
     for k in ks: print("  " + "  ".join(f"{n} {v}" for n, v in k.items()))
+    if a.kernels_only:
+        write_log(a.log, kernel=ks, generation=[])
+        return dict(hardware=hardware(), kernel=ks, generation=[])
     from josh_nb.eval import ENVS, make_agent
     env = ENVS["toolwoz"](None)
     b = make_backend("smollm2", dtype=a.dtype, quiet=True)
@@ -112,9 +120,8 @@ def main(argv=None):
         for n, label in (("sdpa", "SDPA"), ("split", "prefix split, else SDPA"), ("ours", "shared_prefix_attention")):
             same = f"  same texts as SDPA {g[n + '_same_texts_as_sdpa']}" if n != "sdpa" else ""
             print(f"  {label:28s} {g[n + '_s']:7.2f} s  {g[n + '_tok_s']:7.1f} tokens/s{same}")
-    res = dict(hardware=hardware(), kernel=ks, generation=gs)
-    if a.json: Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
-    return res
+    write_log(a.log, kernel=ks, generation=gs)
+    return dict(hardware=hardware(), kernel=ks, generation=gs)
 
 
 if __name__ == "__main__": main()

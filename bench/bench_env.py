@@ -10,7 +10,9 @@ Three figures, measured side by side in one run:
 3. copying a conversation state with ~6 recorded calls: `ToolWOZState.copy()` vs. `copy.deepcopy`
    of the pandas state (its DataFrames and its recorded calls).
 
-Usage: `python bench/bench_env.py [--data DIR] [--json FILE]` (from the repo root).
+Usage: `python bench/bench_env.py [--data DIR] [--log FILE]` (from the repo root). The figures go to the log
+`data/bench/env.json` (with commit, machine, date, command and load; `--log -` for none), which the environment
+chapter shows.
 """
 from __future__ import annotations
 import argparse, copy, gc, json, os, platform, random, statistics, sys, time
@@ -21,6 +23,9 @@ import pandas as pd
 from josh_nb.core import clean, is_empty, is_subset, norm
 from josh_nb.toolwoz_data import DOMAINS, ToolWOZData, search_filters, uid_key
 from josh_nb.toolwoz_env import ToolWOZEnv
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlog import add_log_option, describe, write_log
 
 DEFAULT_DATA = (Path(__file__).resolve().parent.parent/".."/"shared"/"data").resolve()
 
@@ -145,10 +150,11 @@ def main(argv=None):
                    help="time the pandas side on (and the env on the same) first N calls only; 0 = all")
     p.add_argument("--setup-n", type=int, default=150, help="conversations per timed pandas set-up pass")
     p.add_argument("--seed", type=int, default=0, help="seed for the call variants")
-    p.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    add_log_option(p, "env")
     a = p.parse_args(argv)
 
     m = machine()
+    print(describe())
     print(f"machine: processor={m['processor']!r} cpu_count={m['cpu_count']} python={m['python']} "
           f"pandas={m['pandas']} ({m['platform']})")
     t0 = time.perf_counter()
@@ -242,20 +248,21 @@ def main(argv=None):
     sp = dict(search=pd_call_us/env_call_us, setup=pd_setup_us/env_setup_us, copy=pd_copy_us/env_copy_us)
     print(f"speedup: search {sp['search']:,.0f}x, setup {sp['setup']:,.0f}x, state copy {sp['copy']:,.0f}x")
 
-    if a.json:
-        out = dict(machine=m, data=str(data.root), split=a.split, n_calls=n, n_conversations=len(mix_ids),
-                   call_kinds=kinds, empty_results=empty, seed=a.seed,
-                   env=dict(calls_per_s=1e6/env_call_us, us_per_call=env_call_us,
-                            us_per_call_best=min(env_times)/n*1e6, setup_us=env_setup_us,
-                            setup_us_best=min(env_setup)/len(tasks)*1e6, state_copy_us=env_copy_us,
-                            state_deepcopy_us=env_deep_us, passes=env_reps),
-                   pandas=dict(calls_per_s=1e6/pd_call_us, us_per_call=pd_call_us,
-                               us_per_call_best=min(pd_times)/n*1e6, setup_us=pd_setup_us,
-                               setup_us_best=min(pd_setup)/setup_n*1e6, state_deepcopy_us=pd_copy_us,
-                               passes=a.repeats, setup_conversations=setup_n),
-                   state_copy_calls=len(es.calls), speedup=sp)
-        Path(a.json).write_text(json.dumps(out, indent=2))
-        print(f"wrote {a.json}")
+    out = dict(machine_details=m, data=str(data.root), split=a.split, n_calls=n, n_conversations=len(mix_ids),
+               call_kinds=kinds, empty_results=empty, seed=a.seed,
+               env=dict(calls_per_s=1e6/env_call_us, us_per_call=env_call_us,
+                        us_per_call_best=min(env_times)/n*1e6, setup_us=env_setup_us,
+                        setup_us_best=min(env_setup)/len(tasks)*1e6, state_copy_us=env_copy_us,
+                        state_deepcopy_us=env_deep_us, passes=env_reps),
+               pandas=dict(calls_per_s=1e6/pd_call_us, us_per_call=pd_call_us,
+                           us_per_call_best=min(pd_times)/n*1e6, setup_us=pd_setup_us,
+                           setup_us_best=min(pd_setup)/setup_n*1e6, state_deepcopy_us=pd_copy_us,
+                           passes=a.repeats, setup_conversations=setup_n),
+               state_copy_calls=len(es.calls), speedup=sp)
+    table = [{h: v for h, v in zip(hdr, (name, round(cps), round(us, 1), round(su, 2), round(cp, 2)))}
+             for name, cps, us, su, cp in rows]
+    write_log(a.log, rows=table, **out)
+    return out
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,9 @@ hour, plus how many model calls served the generations. Wall-clock rates depend 
 
 Usage (from the repo root):
     python bench/bench_harvest.py [--model smollm2] [--limit 4] [--beam-size 4] [--max-steps 4] [--max-tokens 64]
-                                  [--user rule] [--data DIR] [--json FILE]
+                                  [--user rule] [--data DIR] [--log FILE]
+The figures go to the log `data/bench/harvest.json` (with commit, machine, date, command and load; `--log -` for
+none), which the harvest chapter shows.
 `--agent scripted-random` benchmarks the search machinery alone (no model).
 """
 from __future__ import annotations
@@ -24,6 +26,9 @@ from pathlib import Path
 from josh_nb.eval import ENVS, default_user, make_eval_user, select_ids
 from josh_nb.harvest import harvest, make_harvest_agent, read_trees
 from josh_nb.backends import backend_kwargs
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlog import add_log_option, write_log
 
 DEFAULT_DATA = (Path(__file__).resolve().parent.parent/".."/"shared"/"data").resolve()
 
@@ -72,7 +77,7 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=4, help="conversations side by side in the batched mode")
     p.add_argument("--gen-batch", type=int, default=64, help="rows per generate call (transformers backend)")
     p.add_argument("--data", default=str(DEFAULT_DATA) if DEFAULT_DATA.is_dir() else None)
-    p.add_argument("--json", help="also write the results here")
+    add_log_option(p, "harvest")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     args.user = args.user or default_user(args.env)
@@ -97,6 +102,6 @@ def main(argv=None):
     s, b = rows
     speed = {k: round(b[k]/s[k], 2) if s[k] else None for k in ("tokens_per_s", "generations_per_s", "conversations_per_hour", "tokens_per_cpu_s")}
     print("batched / sequential:", json.dumps(speed))
-    if args.json: Path(args.json).write_text(json.dumps(dict(config=vars(args), hardware=hw, results=rows, speedup=speed), indent=1))
+    write_log(args.log, rows=rows, speedup=speed, config=vars(args), hardware=hw)
 
 if __name__ == "__main__": main()

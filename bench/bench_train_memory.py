@@ -7,7 +7,9 @@ are real harvest rows: JOSH with the scripted coin agent (no model needed) over 
 split (the embedded mini dataset's train split, or `--split` of `--data`), the `--rows` longest of them; or the rows
 of `--run` (a harvest run directory).
 
-Usage: `python bench/bench_train_memory.py [--algo kto] [--rows 4] [--batch 2] [--steps 2] [--settings off,on] [--data DIR --split val | --run DIR]`
+Usage: `python bench/bench_train_memory.py [--algo kto] [--rows 4] [--batch 2] [--steps 2] [--settings off,on] [--data DIR --split val | --run DIR] [--log FILE]`
+The figures go to the log `data/bench/train_memory.json` (with commit, machine, date, command and load; `--log -` for
+none), which the training chapter shows.
 """
 from __future__ import annotations
 import argparse, json, subprocess, sys, tempfile
@@ -47,11 +49,15 @@ def main(argv=None):
     ap.add_argument("--data", help="harvest the rows on this ToolWOZ data directory (default: the embedded mini dataset)")
     ap.add_argument("--split", default="train", help="... on the first 6 dialogues of this split (default train; val with --data)")
     ap.add_argument("--run", help="take the rows from this harvest run directory instead")
+    ap.add_argument("--log", default=str(Path(__file__).resolve().parent.parent/"data"/"bench"/"train_memory.json"),
+                    help="write the results with commit, machine, date, command and load here (default: "
+                         "data/bench/train_memory.json; '-' for none)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--rows-file", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child: return child(a)
     from bench_generate import hardware
+    from benchlog import write_log
     from transformers import AutoTokenizer
     from josh_nb.train import model_path
     with tempfile.TemporaryDirectory() as td:
@@ -68,12 +74,19 @@ def main(argv=None):
         print(f"{a.algo} training of {a.model} on {hardware()}: {len(rows)} rows of {min(ntok)}-{max(ntok)} tokens, "
               f"{a.steps} steps of {a.batch} rows, LoRA r=64")
         print(f"{'gradient checkpointing':<24}{'seconds':>9}{'s/step':>9}{'peak RSS GB':>13}")
+        source = f"{a.run}" if a.run else f"scripted-agent harvest, {a.data or 'embedded mini dataset'}, {a.split} split"
+        table = []
         for s in a.settings.split(","):
             p = subprocess.run([sys.executable, __file__, "--child", s, "--rows-file", str(tmp/"rows.jsonl"), "--algo", a.algo,
                                 "--model", a.model, "--steps", str(a.steps), "--batch", str(a.batch)], capture_output=True, text=True)
             if p.returncode: sys.exit(f"bench_train_memory: the run with checkpointing {s} failed:\n{p.stderr[-3000:]}")
             m = json.loads(p.stdout.strip().splitlines()[-1])
             print(f"{s:<24}{m['train_seconds']:>9.1f}{m['train_seconds'] / max(m['steps'], 1):>9.1f}{m['peak_rss_gb']:>13.2f}")
+            table.append({"rows": f"{source}: {len(rows)} rows of {min(ntok)}-{max(ntok)} tokens", "checkpointing": s,
+                          "seconds": round(m["train_seconds"], 1), "seconds per step": round(m["train_seconds"] / max(m["steps"], 1), 1),
+                          "peak RSS GB": round(m["peak_rss_gb"], 2)})
+        write_log(a.log, rows=table, algo=a.algo, model=a.model, steps=a.steps, batch=a.batch, lora_r=64,
+                  hardware=hardware(), tokens=ntok)
 
 
 if __name__ == "__main__": main()

@@ -8,7 +8,9 @@ structured actions, or `f` free-form, followed by the backend's `top_p`, e.g. `s
 sparse reward), it called an API among the dialogue's gold calls, such a call had at least one gold value right, an
 agent reply could not be read or was an error, the turn ran out of generation rounds.
 
-Usage: `python bench/first_turns.py --data ../shared/data [--split val] [--ids 12] [--k 6] [--configs s1.0,s0.9,f1.0,f0.9,g1.0] [--max-tokens 128] [--json FILE]`
+Usage: `python bench/first_turns.py --data ../shared/data [--split val] [--ids 12] [--k 6] [--configs s1.0,s0.9,f1.0,f0.9,g1.0] [--max-tokens 128] [--log FILE]`
+The figures go to the log `data/bench/first_turns.json` (with commit, machine, date, command and load; `--log -` for
+none), which the loop chapter shows.
 """
 from __future__ import annotations
 import argparse, collections, json, sys, time
@@ -16,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_generate import hardware
+from benchlog import add_log_option, write_log
 from josh_nb.backends import make_backend
 from josh_nb.core import Conversation
 from josh_nb.eval import ENVS, agent_turn, make_eval_user, user_turn
@@ -46,7 +49,7 @@ def main(argv=None):
     ap.add_argument("--k", type=int, default=6, help="sampled turns per dialogue")
     ap.add_argument("--configs", default="s1.0,s0.9,f1.0,f0.9")
     ap.add_argument("--max-tokens", type=int, default=128)
-    ap.add_argument("--json", help="also write the figures to this JSON file")
+    add_log_option(ap, "first_turns")
     a = ap.parse_args(argv)
     env = ENVS["toolwoz"](a.data)
     ids, user = env.data.split(a.split)[:a.ids], make_eval_user("rule")
@@ -65,7 +68,8 @@ def main(argv=None):
         r = dict(config={"s": "structured", "g": "grounded", "f": "free-form"}[cfg[0]] + f", top_p {b.top_p}", turns=len(convs),
                  seconds=round(time.perf_counter() - t0, 1), **counts(env, convs))
         print("  " + "  ".join(f"{k} {v}" for k, v in r.items()), flush=True); out.append(r)
-    if a.json: Path(a.json).write_text(json.dumps(dict(hardware=hardware(), rows=out), indent=1) + "\n")
+    write_log(a.log, rows=out, model=b.name, split=a.split, dialogues=len(ids), k=a.k, temperature=1.0, max_tokens=a.max_tokens,
+              data=a.data or "embedded mini dataset", hardware=hardware())
     return out
 
 
