@@ -25,6 +25,11 @@
    with no target anchor is turned back into plain code, and the build says so.)
    `_site/site.json` lists the pages, their titles, paper sections and API entries for the browser check
    (tests/test_site.py), which loads every page in headless Chromium.
+5. Before any of that, every figure a chapter states must come from a cell: a markdown table of measurements (a
+   table with a number in its body) fails the build, and so does a notebook with code to run but no stored output.
+   A table is produced by a cell that computes it, or that reads the log a benchmark wrote (`data/bench/*.json`).
+   The one narrow exception is a table of facts that no run measures (`FACT_TABLES`: named by notebook and header
+   row, each with its reason). Tested on synthetic notebooks by tests/test_typed_tables.py.
 """
 from __future__ import annotations
 import argparse, ast, html, json, os, re, shutil, sys
@@ -387,6 +392,83 @@ def broken_links(out:Path) -> list:
             if u.fragment and target in pages and u.fragment not in pages[target].ids: bad.append(f"{where} -> no id {u.fragment!r} there")
     return bad
 
+# ---------------------------------------------------------------- 5. figures come from cells
+# Markdown tables with numbers that are facts, not measurements: notebook -> {header row: why it may be typed}.
+# Keep it narrow: a header names one table; a measured figure (a time, a rate, a reward, a count of a run) never goes here.
+FACT_TABLES = {
+    "03b_models.ipynb": {
+        "| spec | model | part distributions | GGUF file | GGUF `general.name`, blocks |":
+            "the published model files' sizes and GGUF headers: pinned, and checked by the chapter's code on every use",
+    },
+}
+
+_re_sep = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_re_number = re.compile(r"^[~≈<>±+−-]?\$?\d[\d,]*(\.\d+)?(%|x|×|[kMGT]?B|GiB|MiB|KiB|s|ms|µs|min|h)?$")
+
+def table_cells(line:str) -> list:
+    "The cells of a markdown table row (`|` escaped with a backslash stays in its cell), stripped."
+    parts = re.split(r"(?<!\\)\|", line.strip())
+    if parts and not parts[0].strip(): parts = parts[1:]
+    if parts and not parts[-1].strip(): parts = parts[:-1]
+    return [c.strip() for c in parts]
+
+def is_number(cell:str) -> bool:
+    "Does a table cell state a number (its first word, emphasis and code marks removed: `1,425.7`, `**0.0104**`, `8.76 GB`, `132x`)?"
+    words = re.sub(r"[*_`]", "", cell).split()
+    return bool(words) and bool(_re_number.match(words[0]))
+
+def markdown_tables(md:str) -> list:
+    "The tables of a markdown text, outside fenced code: (header row as written, body rows as lists of cells)."
+    lines, out, fenced, i = md.splitlines(), [], False, 0
+    while i < len(lines):
+        if lines[i].lstrip().startswith(("```", "~~~")): fenced = not fenced; i += 1; continue
+        if not fenced and "|" in lines[i] and i + 1 < len(lines) and _re_sep.match(lines[i + 1]):
+            head, body, i = lines[i].strip(), [], i + 2
+            while i < len(lines) and lines[i].strip().startswith("|"): body.append(table_cells(lines[i])); i += 1
+            out.append((head, body)); continue
+        i += 1
+    return out
+
+def typed_measurements(nb_path:Path, facts:dict=None) -> list:
+    "Markdown tables of a notebook that state numbers no cell computes (allowed: its `facts` headers); one line each."
+    facts = (FACT_TABLES if facts is None else facts).get(Path(nb_path).name, {})
+    bad = []
+    for n, c in enumerate(json.loads(Path(nb_path).read_text(encoding="utf-8"))["cells"]):
+        if c["cell_type"] != "markdown": continue
+        for head, body in markdown_tables("".join(c.get("source", ""))):
+            nums = [x for row in body for x in row if is_number(x)]
+            if nums and head not in facts:
+                bad.append(f"{Path(nb_path).name}, cell {n}: the table {head[:80]!r} types in {len(nums)} numbers "
+                           f"(e.g. {nums[0]!r})")
+    return bad
+
+def missing_outputs(nb_path:Path) -> list:
+    "A notebook with code cells a reader sees (not hidden, exported or skipped) but no stored output at all: why, or []."
+    cells = json.loads(Path(nb_path).read_text(encoding="utf-8"))["cells"]
+    visible = 0
+    for c in cells:
+        if c["cell_type"] != "code": continue
+        opts, code = split_directives("".join(c.get("source", "")))
+        if {"hide", "export", "exports", "exporti", "default_exp"} & set(opts) or opts.get("include") == "false": continue
+        if code.strip(): visible += 1
+    if visible and not any(c.get("outputs") for c in cells if c["cell_type"] == "code"):
+        return [f"{Path(nb_path).name}: {visible} code cells and no stored output: execute it (and commit its outputs)"]
+    return []
+
+def unproduced_figures(nbs:Path, facts:dict=None) -> list:
+    "Every chapter's typed-in measurement tables and every notebook without stored outputs (each fails the build)."
+    from nbdev.doclinks import nbglob
+    out = []
+    for p in sorted(nbglob(nbs, file_glob="*.ipynb", func=Path)): out += typed_measurements(p, facts) + missing_outputs(p)
+    return out
+
+def check_figures(nbs:Path) -> None:
+    "Fail when a chapter states a figure that no cell produced."
+    bad = unproduced_figures(nbs)
+    if bad: raise SiteError("figures no cell produced (a chapter's tables of measurements must be a cell's output, computed "
+                            "live or read from the log a benchmark wrote under data/bench/; a table of facts may be allowed, "
+                            "narrowly, in FACT_TABLES in .ci/site.py):\n  " + "\n  ".join(bad))
+
 # ---------------------------------------------------------------- the build
 def build(out:Path=SITE, check_sidebar:bool=False, force:bool=True, sidebar_only:bool=False) -> list:
     "Build the offline site into `out`; return the chapters (also written to `out/site.json`)."
@@ -407,6 +489,7 @@ def _build(out, check_sidebar, force, sidebar_only=False):
     chs = chapters(cfg.nbs_path)
     update_sidebar(chs, check=check_sidebar)
     if sidebar_only: return chs
+    check_figures(cfg.nbs_path)
     proc = process(force=force)
     for p in proc.rglob("*.ipynb"):  # with --reuse: a notebook deleted since is no chapter
         if not (cfg.nbs_path/p.relative_to(proc)).exists(): p.unlink()

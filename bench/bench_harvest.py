@@ -25,6 +25,7 @@ from pathlib import Path
 
 from josh_nb.eval import ENVS, default_user, make_eval_user, select_ids
 from josh_nb.harvest import harvest, make_harvest_agent, read_trees
+from josh_nb.josh import tree_stats
 from josh_nb.backends import backend_kwargs
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -43,7 +44,8 @@ class Counting:
 def run_mode(env, backend, args, ids, sequential:bool) -> dict:
     "One harvest in a fresh run directory; its timing and counts."
     cb = Counting(backend) if backend is not None else None
-    agent = make_harvest_agent(args.agent, env, cb, args.temperature, args.max_tokens, args.structured)
+    agent = make_harvest_agent(args.agent, env, cb, args.temperature, args.max_tokens, args.structured or args.grounded,
+                               grounded=args.grounded)
     user = make_eval_user(args.user, backend, temperature=args.temperature, seed=args.seed)
     with tempfile.TemporaryDirectory() as d:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -52,13 +54,15 @@ def run_mode(env, backend, args, ids, sequential:bool) -> dict:
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         trees = read_trees(Path(d)/"RUN")
     u = lambda k: sum(t["usage"].get(k, 0) for t in trees)
+    per_dialogue = [{k: st[k] for k in ("id", "reward", "steps", "stop", "generations", "tokens", "sft", "kto_desirable", "kto_undesirable", "dpo")}
+                    for st in map(tree_stats, trees)]
     return dict(mode="sequential" if sequential else f"batched ({args.batch} conversations)", seconds=round(wall, 1),
                 conversations=len(trees), avg_reward=round(sum(t["reward"] for t in trees)/len(trees), 3),
                 generations=int(u("generations")), completion_tokens=int(u("completion_tokens")),
                 prompt_tokens=int(u("prompt_tokens")), model_calls=cb.calls if cb else None,
                 tokens_per_s=round(u("completion_tokens")/wall, 1), generations_per_s=round(u("generations")/wall, 2),
                 conversations_per_hour=round(len(trees)/wall*3600, 1), cpu_seconds=round(cpu, 1),
-                tokens_per_cpu_s=round(u("completion_tokens")/cpu, 1) if cpu else None)
+                tokens_per_cpu_s=round(u("completion_tokens")/cpu, 1) if cpu else None, dialogues=per_dialogue)
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -78,6 +82,9 @@ def main(argv=None):
     p.add_argument("--gen-batch", type=int, default=64, help="rows per generate call (transformers backend)")
     p.add_argument("--data", default=str(DEFAULT_DATA) if DEFAULT_DATA.is_dir() else None)
     add_log_option(p, "harvest")
+    p.add_argument("--modes", default="sequential,batched",
+                   help="the modes to run, in order (default both; 'batched' alone is what josh_harvest does)")
+    p.add_argument("--grounded", action="store_true", help="grounded structured actions (implies --structured)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     args.user = args.user or default_user(args.env)
@@ -93,15 +100,19 @@ def main(argv=None):
     print(f"bench_harvest: {args.env} {args.split} {len(ids)} dialogues, agent {args.agent}"
           f"{'' if backend is None else f' on {args.model}'}, user {args.user}, beam {args.beam_size}, "
           f"{args.max_steps} steps, max {args.max_tokens} tokens/generation; {hw}", flush=True)
-    rows = [run_mode(env, backend, args, ids, sequential=True), run_mode(env, backend, args, ids, sequential=False)]
+    modes = args.modes.split(",")
+    if not modes or set(modes) - {"sequential", "batched"}: p.error(f"--modes {args.modes!r}: sequential and/or batched")
+    rows = [run_mode(env, backend, args, ids, sequential=m == "sequential") for m in modes]
     cols = ["mode", "seconds", "conversations", "avg_reward", "generations", "model_calls", "completion_tokens",
             "tokens_per_s", "generations_per_s", "conversations_per_hour", "cpu_seconds", "tokens_per_cpu_s"]
     w = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
     print("  ".join(c.rjust(w[c]) for c in cols))
     for r in rows: print("  ".join(str(r[c]).rjust(w[c]) for c in cols))
-    s, b = rows
-    speed = {k: round(b[k]/s[k], 2) if s[k] else None for k in ("tokens_per_s", "generations_per_s", "conversations_per_hour", "tokens_per_cpu_s")}
-    print("batched / sequential:", json.dumps(speed))
+    speed = None
+    if modes == ["sequential", "batched"]:
+        s, b = rows
+        speed = {k: round(b[k]/s[k], 2) if s[k] else None for k in ("tokens_per_s", "generations_per_s", "conversations_per_hour", "tokens_per_cpu_s")}
+        print("batched / sequential:", json.dumps(speed))
     write_log(args.log, rows=rows, speedup=speed, config=vars(args), hardware=hw)
 
 if __name__ == "__main__": main()
