@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #326e141a
 from __future__ import annotations
-import hashlib, json, math, os, shutil, tempfile, urllib.error, urllib.request
+import argparse, dataclasses, hashlib, json, math, os, shutil, sys, tempfile, typing, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -12,9 +12,10 @@ import numpy as np
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'JSON_DEPTH', 'END', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir',
            'resolve_data_dir', 'write_jsonl', 'read_jsonl', 'atomic_write', 'json_problem', 'at_least',
-           'check_writable', 'fingerprint', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion',
-           'per_prompt', 'Backend', 'FunctionBackend', 'BackendError', 'Env', 'oracle_state', 'Action', 'as_json_text',
-           'Agent', 'call_parts', 'User']
+           'check_writable', 'option', 'config_fields', 'config_parser', 'parse_config', 'data_command', 'fingerprint',
+           'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion', 'per_prompt', 'Backend',
+           'FunctionBackend', 'BackendError', 'Env', 'oracle_state', 'Action', 'as_json_text', 'Agent', 'call_parts',
+           'User']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -143,6 +144,54 @@ def check_writable(path, folder:bool=False) -> Path:
         raise DataError(f"cannot write {p}: {f} is a file, not a folder") from None
     except OSError as e: raise DataError(f"cannot write {p}: {e.strerror or e}") from None
     return p
+
+# %% ../nbs/00_core.ipynb #a362c20f
+def option(help:str,            # what --help says of the option
+           default=None,        # its default value
+           required:bool=False, # no default: the command line must give it
+           **kw):               # more `add_argument` settings (choices, action, metavar, type, nargs); `group`: its --help heading;
+                                # `positional`; `off=(flag, help)`: a flag that turns a default-true option off; `setting=False`: no run setting
+    "A config field that is also a command-line option."
+    md = dict(help=help, **kw)
+    return field(metadata=md) if required else field(default=default, metadata=md)
+
+def _arg_type(t):
+    "The argparse `type` of annotation `t`: its first part that is not None (`int|None` is int, `list[str]` is str)."
+    args = [x for x in typing.get_args(t) if x is not type(None)]
+    return _arg_type(args[0]) if args else t
+
+_NOT_ARGPARSE = ("group", "positional", "off", "setting")
+
+def config_fields(cls) -> list:
+    "The fields of config dataclass `cls` in `--help` order: the options, then the grouped ones."
+    return sorted(dataclasses.fields(cls), key=lambda f: "group" in f.metadata)
+
+def config_parser(cls) -> argparse.ArgumentParser:
+    "The parser of config dataclass `cls`: named `cls.prog`, its docstring the description, one option per field."
+    p, hints, groups = argparse.ArgumentParser(prog=cls.prog, description=cls.__doc__), typing.get_type_hints(cls), {}
+    for f in config_fields(cls):
+        md = f.metadata; kw = {k: v for k, v in md.items() if k not in _NOT_ARGPARSE}
+        if f.default is not dataclasses.MISSING: kw.setdefault("default", f.default)
+        elif not md.get("positional"): kw["required"] = True
+        if hints[f.name] is bool: kw.setdefault("action", "store_true")
+        if "action" not in kw: kw.setdefault("type", _arg_type(hints[f.name]))
+        if "group" in md and md["group"] not in groups: groups[md["group"]] = p.add_argument_group(md["group"])
+        into = groups[md["group"]] if "group" in md else p
+        into.add_argument(f.name if md.get("positional") else "--" + f.name.replace("_", "-"), **kw)
+        if "off" in md: into.add_argument(md["off"][0], dest=f.name, action="store_false", help=md["off"][1])
+    return p
+
+def parse_config(cls, argv=None):
+    "The config `cls` that the command line `argv` (default: the process's) gives."
+    return cls(**vars(config_parser(cls).parse_args(argv)))
+
+# %% ../nbs/00_core.ipynb #1285de3b
+def data_command(c,        # a data command's config: `c.cmd` is 'info' or 'download', `c.prog` its name
+                 download, # fetches the data; returns the folder it filled
+                 info):    # returns what to print about the data
+    "Run a data command: print `info()`, or download and say where; a `DataError` ends it with one line."
+    try: print(f"downloaded into {download()}" if c.cmd == "download" else info())
+    except DataError as err: sys.exit(f"{c.prog}: error: {err}")
 
 # %% ../nbs/00_core.ipynb #c372a4a6
 def fingerprint(*paths) -> str:

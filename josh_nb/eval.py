@@ -5,6 +5,7 @@
 # %% ../nbs/06_eval.ipynb #ea6b2df1
 from __future__ import annotations
 import argparse, json, sys, time
+from dataclasses import dataclass
 import numpy as np
 from pathlib import Path
 from tqdm.auto import tqdm
@@ -12,12 +13,13 @@ from .core import *
 from .conversation import *
 from .users import MEMORY
 from .registry import *
-from .backends import add_model_options, backend_kwargs
+from .backends import backend_kwargs
 
 # %% auto #0
-__all__ = ['ACTIONS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'eval_parser', 'check_eval_options',
-           'eval_settings', 'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval', 'paired_bootstrap',
-           'compare_runs', 'josh_compare', 'baseline_setting', 'baseline_rows', 'loop_baseline_row']
+__all__ = ['ACTIONS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'EvalConfig', 'eval_parser',
+           'check_eval_options', 'eval_settings', 'settings_file', 'check_eval_out', 'eval_parts', 'josh_eval',
+           'paired_bootstrap', 'compare_runs', 'CompareConfig', 'josh_compare', 'baseline_setting', 'baseline_rows',
+           'loop_baseline_row']
 
 # %% ../nbs/06_eval.ipynb #93f3c75b
 def record(env, conv:Conversation) -> dict:
@@ -97,46 +99,58 @@ def summary_table(recs:list):
     return df.round(3)
 
 # %% ../nbs/06_eval.ipynb #02916fb1
-def eval_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_eval`: the registry's shared `OPTIONS` as they are, and its own."
-    p = argparse.ArgumentParser(prog="josh_eval", description="Evaluate an agent on a split; the last line printed is the JSON summary.")
-    add_options(p, "env", "split", "agent", "model")
-    p.add_argument("--adapter", help="a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
-    add_options(p, "structured", "grounded", "temperature", "max_tokens", "user")
-    p.add_argument("--user-temperature", type=float, default=0.0, help="sampling temperature of a model user")
-    add_options(p, "seed", "data")
-    p.add_argument("--calls", help="for --agent replay: JSON lines of recorded calls, one {\"id\", \"calls\"} per dialogue")
-    add_options(p, "limit", "ids", "out")
-    p.add_argument("--resume", action="store_true", help="keep the conversations --out already holds (an interrupted run "
-                   "with the same options, checked against OUT.settings.json) and evaluate only the rest")
-    p.add_argument("--force", action="store_true", help="replace the conversations an existing --out holds (without it, "
-                   "or --resume, an existing --out is refused)")
-    add_options(p, "max_messages")
-    p.add_argument("--num-trials", type=int, default=1, help="run every task K times (trial t seeded with seed + t) and report "
-                   "pass^1..pass^K, as tau-bench does")
-    add_options(p, "batch", "quiet")
-    add_model_options(p, user=True)   # --quantize, --dtype, --base-url, --api-key-env, --user-model, --user-base-url
-    return p
+@dataclass(kw_only=True)
+class EvalConfig(UserModelOptions):
+    "Evaluate an agent on a split; the last line printed is the JSON summary."
+    prog = "josh_eval"   # not a field: the command's name
+    env: str = shared_option("env")
+    split: str = shared_option("split")
+    agent: str = shared_option("agent")
+    model: str = shared_option("model")
+    adapter: str|None = option("a LoRA adapter (josh_train output) to load on a transformers model; merged into its weights unless it is 4-bit")
+    structured: bool = shared_option("structured")
+    grounded: bool = shared_option("grounded")
+    temperature: float = shared_option("temperature")
+    max_tokens: int = shared_option("max_tokens")
+    user: str|None = shared_option("user")
+    user_temperature: float = option("sampling temperature of a model user", 0.0)
+    seed: int = shared_option("seed")
+    data: str|None = shared_option("data")
+    calls: str|None = option("for --agent replay: JSON lines of recorded calls, one {\"id\", \"calls\"} per dialogue")
+    limit: int|None = shared_option("limit")
+    ids: str|None = shared_option("ids")
+    out: str|None = shared_option("out")
+    resume: bool = option("keep the conversations --out already holds (an interrupted run with the same options, checked "
+                          "against OUT.settings.json) and evaluate only the rest", False)
+    force: bool = option("replace the conversations an existing --out holds (without it, or --resume, an existing --out is refused)", False)
+    max_messages: int = shared_option("max_messages")
+    num_trials: int = option("run every task K times (trial t seeded with seed + t) and report pass^1..pass^K, as tau-bench does", 1)
+    batch: int = shared_option("batch")
+    quiet: bool = shared_option("quiet")
 
-def check_eval_options(a):
-    "Check the parsed `josh_eval` options that need nothing loaded; a `DataError` names the first bad one."
-    if a.resume and a.force: raise DataError("--resume keeps what --out holds and --force replaces it: give one of them")
-    if (a.resume or a.force) and not a.out: raise DataError(f"--{'resume' if a.resume else 'force'} needs --out")
-    at_least(a, limit=1, max_messages=1, batch=1, num_trials=1, max_tokens=1, temperature=0, user_temperature=0)
-    if a.adapter and not Path(a.adapter).exists(): raise DataError(f"adapter {a.adapter!r} does not exist")
+def eval_parser() -> argparse.ArgumentParser:
+    "The command line of `josh_eval`: `EvalConfig`'s fields."
+    return config_parser(EvalConfig)
+
+def check_eval_options(c:EvalConfig):
+    "Check the `josh_eval` options that need nothing loaded; a `DataError` names the first bad one."
+    if c.resume and c.force: raise DataError("--resume keeps what --out holds and --force replaces it: give one of them")
+    if (c.resume or c.force) and not c.out: raise DataError(f"--{'resume' if c.resume else 'force'} needs --out")
+    at_least(c, limit=1, max_messages=1, batch=1, num_trials=1, max_tokens=1, temperature=0, user_temperature=0)
+    if c.adapter and not Path(c.adapter).exists(): raise DataError(f"adapter {c.adapter!r} does not exist")
     try:   # the model options, for each model the run will load (4-bit without CUDA, a --base-url for a local model, ...)
-        if a.agent in MODEL_AGENTS: backend_kwargs(a.model, a)
-        if a.user_model: backend_kwargs(a.user_model, a, user=True)
+        if c.agent in MODEL_AGENTS: backend_kwargs(c.model, c)
+        if c.user_model: backend_kwargs(c.user_model, c, user=True)
     except ValueError as e: raise DataError(str(e)) from None
 
-def eval_settings(a, env) -> dict:
+def eval_settings(c:EvalConfig, env) -> dict:
     "What the records of a `josh_eval` run depend on: the options that change a conversation, and the data."
-    user = a.user or default_user(a.env, a.user_model)
-    s = dict(env=a.env, data=data_id(env), agent=a.agent, user=user, seed=a.seed, max_messages=a.max_messages)
-    if a.agent == "replay": s["calls"] = fingerprint(a.calls)
-    if a.agent in MODEL_AGENTS: s.update(model=a.model, base_url=a.base_url, quantize=a.quantize, dtype=a.dtype, adapter=a.adapter, structured=a.structured,
-                                         grounded=a.grounded, temperature=a.temperature, max_tokens=a.max_tokens)
-    if user in MODEL_USERS: s.update(user_model=a.user_model or a.model, user_base_url=a.user_base_url, user_temperature=a.user_temperature)
+    user = c.user or default_user(c.env, c.user_model)
+    s = dict(env=c.env, data=data_id(env), agent=c.agent, user=user, seed=c.seed, max_messages=c.max_messages)
+    if c.agent == "replay": s["calls"] = fingerprint(c.calls)
+    if c.agent in MODEL_AGENTS: s.update(model=c.model, base_url=c.base_url, quantize=c.quantize, dtype=c.dtype, adapter=c.adapter, structured=c.structured,
+                                         grounded=c.grounded, temperature=c.temperature, max_tokens=c.max_tokens)
+    if user in MODEL_USERS: s.update(user_model=c.user_model or c.model, user_base_url=c.user_base_url, user_temperature=c.user_temperature)
     return s
 
 def settings_file(out) -> Path:
@@ -162,50 +176,50 @@ def check_eval_out(out, settings:dict, resume:bool=False, force:bool=False, call
     read_jsonl(p)   # a damaged line (other than a torn last one) is reported now, not after a model is loaded
     return True
 
-def eval_parts(a, env=None, agent=None) -> tuple:
-    "Environment, agent and user of parsed `josh_eval` options (`env` and a scripted `agent` when already made); models are loaded only when needed."
-    env = env or ENVS[a.env](a.data)
-    user_name = a.user or default_user(a.env, a.user_model)
+def eval_parts(c:EvalConfig, env=None, agent=None) -> tuple:
+    "Environment, agent and user of a `josh_eval` config (`env` and a scripted `agent` when already made); models are loaded only when needed."
+    env = env or ENVS[c.env](c.data)
+    user_name = c.user or default_user(c.env, c.user_model)
     backend = None
-    if a.agent in MODEL_AGENTS or (user_name in MODEL_USERS and not a.user_model):
+    if c.agent in MODEL_AGENTS or (user_name in MODEL_USERS and not c.user_model):
         from josh_nb.backends import make_backend
-        backend = make_backend(a.model, **backend_kwargs(a.model, a))
-        if a.adapter:
-            if not hasattr(backend, "load_adapter"): raise DataError(f"--adapter needs a transformers model (smollm2 or hf:...), not {a.model}")
-            backend.load_adapter(a.adapter, merge=not backend.quantized)   # merged: generation at the base model's speed
+        backend = make_backend(c.model, **backend_kwargs(c.model, c))
+        if c.adapter:
+            if not hasattr(backend, "load_adapter"): raise DataError(f"--adapter needs a transformers model (smollm2 or hf:...), not {c.model}")
+            backend.load_adapter(c.adapter, merge=not backend.quantized)   # merged: generation at the base model's speed
     ub = backend
-    if user_name in MODEL_USERS and a.user_model and a.user_model != a.model:
+    if user_name in MODEL_USERS and c.user_model and c.user_model != c.model:
         from josh_nb.backends import make_backend
-        ub = make_backend(a.user_model, **backend_kwargs(a.user_model, a, user=True))
-    agent = agent or make_agent(a.agent, env, backend, a.calls, a.temperature, a.max_tokens, a.structured, a.grounded)
-    user = make_eval_user(user_name, ub, a.user_temperature, a.seed)
+        ub = make_backend(c.user_model, **backend_kwargs(c.user_model, c, user=True))
+    agent = agent or make_agent(c.agent, env, backend, c.calls, c.temperature, c.max_tokens, c.structured, c.grounded)
+    user = make_eval_user(user_name, ub, c.user_temperature, c.seed)
     return env, agent, user, user_name
 
 def josh_eval(argv=None):
     "Evaluate an agent on a split from the command line."
-    a = eval_parser().parse_args(argv)
+    c = parse_config(EvalConfig, argv)
     try:   # everything about the options, the data and --out is checked before any model is loaded
-        check_eval_options(a)
-        env = ENVS[a.env](a.data)
-        scripted = make_agent(a.agent, env, calls=a.calls) if a.agent in SCRIPTED else None
-        todo = select_ids(env, a.split, a.limit, a.ids, scripted)
-        settings = eval_settings(a, env)
-        resuming = check_eval_out(a.out, settings, a.resume, a.force, a.calls) if a.out else False
-        e, agent, user, user_name = eval_parts(a, env, scripted)
-        if a.out and not resuming: atomic_write(settings_file(a.out), json.dumps(settings, indent=1) + "\n")
+        check_eval_options(c)
+        env = ENVS[c.env](c.data)
+        scripted = make_agent(c.agent, env, calls=c.calls) if c.agent in SCRIPTED else None
+        todo = select_ids(env, c.split, c.limit, c.ids, scripted)
+        settings = eval_settings(c, env)
+        resuming = check_eval_out(c.out, settings, c.resume, c.force, c.calls) if c.out else False
+        e, agent, user, user_name = eval_parts(c, env, scripted)
+        if c.out and not resuming: atomic_write(settings_file(c.out), json.dumps(settings, indent=1) + "\n")
     except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_eval: error: {err}")
-    model = f" ({a.model}{', grounded' if a.grounded else ', structured' if a.structured else ''}{f', adapter {a.adapter}' if a.adapter else ''})" if a.agent in MODEL_AGENTS else ""
-    print(f"josh_eval: {a.env} {a.split}, {len(todo)} dialogues, agent={a.agent}{model}, user={user_name}", file=sys.stderr)
-    try: recs = evaluate(e, todo, agent, user, out=a.out, resume=a.resume, overwrite=a.force or not resuming, max_messages=a.max_messages,
-                         batch_size=a.batch, progress=not a.quiet, trials=a.num_trials)
+    model = f" ({c.model}{', grounded' if c.grounded else ', structured' if c.structured else ''}{f', adapter {c.adapter}' if c.adapter else ''})" if c.agent in MODEL_AGENTS else ""
+    print(f"josh_eval: {c.env} {c.split}, {len(todo)} dialogues, agent={c.agent}{model}, user={user_name}", file=sys.stderr)
+    try: recs = evaluate(e, todo, agent, user, out=c.out, resume=c.resume, overwrite=c.force or not resuming, max_messages=c.max_messages,
+                         batch_size=c.batch, progress=not c.quiet, trials=c.num_trials)
     except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_eval: error: {err}")
     except KeyboardInterrupt:
-        sys.exit(f"\njosh_eval: interrupted; " + (f"the finished conversations are in {a.out}: re-run the same command with "
-                 "--resume to evaluate only the rest" if a.out else "nothing was kept (no --out)"))
-    if a.out and (extra := len(read_jsonl(a.out)) - len(recs)) > 0:
-        print(f"josh_eval: {a.out} also holds {extra} record(s) outside this selection; kept there, not in this summary", file=sys.stderr)
+        sys.exit(f"\njosh_eval: interrupted; " + (f"the finished conversations are in {c.out}: re-run the same command with "
+                 "--resume to evaluate only the rest" if c.out else "nothing was kept (no --out)"))
+    if c.out and (extra := len(read_jsonl(c.out)) - len(recs)) > 0:
+        print(f"josh_eval: {c.out} also holds {extra} record(s) outside this selection; kept there, not in this summary", file=sys.stderr)
     print(summary_table(recs).to_string())
-    passes = {f"pass^{k}": round(pass_hat_k(recs, k), 4) for k in range(1, a.num_trials + 1)} if a.num_trials > 1 and recs else {}
+    passes = {f"pass^{k}": round(pass_hat_k(recs, k), 4) for k in range(1, c.num_trials + 1)} if c.num_trials > 1 and recs else {}
     print(json.dumps({**summarize(r["reward"] for r in recs), **passes}))
 
 # %% ../nbs/06_eval.ipynb #1e464d37
@@ -228,19 +242,23 @@ def compare_runs(a_recs:list, b_recs:list, **kw) -> dict:
     return dict(avg_reward=paired_bootstrap(ra, rb, **kw), success_rate=paired_bootstrap(succ(ra), succ(rb), **kw))
 
 # %% ../nbs/06_eval.ipynb #78ca3058
+@dataclass(kw_only=True)
+class CompareConfig:
+    "Paired bootstrap test of run B against run A."
+    prog = "josh_compare"   # not a field: the command's name
+    a: str = option("baseline results (JSON lines written by josh_eval --out)", required=True, positional=True)
+    b: str = option("results to compare with the baseline", required=True, positional=True)
+    n_boot: int = option("bootstrap resamples", 10_000)
+
 def josh_compare(argv=None):
     "Compare two `josh_eval --out` files with the paired bootstrap."
-    p = argparse.ArgumentParser(prog="josh_compare", description="Paired bootstrap test of run B against run A.")
-    p.add_argument("a", help="baseline results (JSON lines written by josh_eval --out)")
-    p.add_argument("b", help="results to compare with the baseline")
-    p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
-    args = p.parse_args(argv)
+    c = parse_config(CompareConfig, argv)
     try:
         recs = []
-        for f in (args.a, args.b):
+        for f in (c.a, c.b):
             if not Path(f).is_file(): raise DataError(f"results file {f!r} does not exist")
             recs.append(read_jsonl(f))
-        res = compare_runs(*recs, n_boot=args.n_boot)
+        res = compare_runs(*recs, n_boot=c.n_boot)
     except DataError as err: sys.exit(f"josh_compare: error: {err}")
     for k, v in res.items(): print(f"{k:>13}: B - A = {v['diff']:+.4f}  95% CI {v['diff_ci95']}  p = {v['p_value']}  (n = {v['n']})")
     print(json.dumps(res))

@@ -6,19 +6,20 @@
 from __future__ import annotations
 import argparse, json, os, platform, subprocess, sys, time
 from collections import deque
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from tqdm.auto import tqdm
 from .core import *
 from .josh import *
 from .registry import *
-from .backends import add_model_options, backend_kwargs
+from .backends import backend_kwargs
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',
            'repair_jsonl', 'read_trees', 'build_datasets', 'setting', 'versions', 'git_commit', 'now', 'read_manifest',
-           'check_manifest', 'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'harvest_parser',
-           'empty_note', 'josh_harvest', 'merge_runs', 'josh_merge']
+           'check_manifest', 'open_manifest', 'close_manifest', 'harvest', 'make_harvest_agent', 'HarvestConfig',
+           'harvest_parser', 'empty_note', 'josh_harvest', 'merge_runs', 'MergeConfig', 'josh_merge']
 
 # %% ../nbs/08_harvest.ipynb #fc6c4264
 def seed_everything(seed:int):
@@ -191,46 +192,53 @@ def make_harvest_agent(name:str, env, backend=None, temperature:float=1.0, max_t
         f"agent {name!r} cannot be harvested: JOSH needs an agent that samples; choose one of {', '.join(AGENT_NAMES)}")
     return make_agent(name, env, backend, temperature=temperature, max_tokens=max_tokens, structured=structured, grounded=grounded, **react)
 
+@dataclass(kw_only=True)
+class HarvestConfig(BatchedModelOptions):
+    "Run JOSH over a split and harvest SFT/KTO/DPO training data. Re-run the same command to resume an interrupted run."
+    prog = "josh_harvest"   # not a field: the command's name
+    env: str = shared_option("env")
+    split: str = shared_option("split", "split to harvest (toolwoz: train, josh_train, val, test, full_test)", default="val")
+    limit: int|None = shared_option("limit", "only the first N dialogues of the split")
+    ids: str|None = shared_option("ids", "comma-separated dialogue ids (instead of the whole split)")
+    beam_size: int = shared_option("beam_size")
+    max_steps: int = shared_option("max_steps")
+    agent: str = shared_option("agent", f"agent: {', '.join(AGENT_NAMES)}", default="react", choices=None)
+    model: str = shared_option("model", "agent model: smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL")
+    structured: bool = shared_option("structured", "constrain each ReAct generation to a valid action")
+    grounded: bool = shared_option("grounded")
+    max_tokens: int = shared_option("max_tokens")
+    user: str|None = shared_option("user", f"user simulator: {', '.join(USERS)} (default: rule on ToolWOZ, tau-offline on tau-bench; "
+                                   "goal / tau-llm with --user-model)", choices=None)
+    temperature: float = shared_option("temperature", "agent sampling temperature; JOSH needs > 0 (paper: 1.0)", default=1.0)
+    seed: int = shared_option("seed", "run seed; each conversation's seed derives from it and its id")
+    data: str|None = shared_option("data")
+    out: str = shared_option("out", "run directory (created; an existing one is resumed)", required=True)
+    shard: str|None = option("K/N: harvest only shard K of N of the dialogues (merge shards with josh_merge)")
+    batch: int = shared_option("batch", "conversations searched side by side (their leaves share each model call)", default=8)
+    sequential: bool = option("one conversation and one leaf at a time (the authors' loop; a baseline)", False)
+    kto_success_only: bool = option("KTO/DPO only from conversations that reached reward 1.0, as the authors' release", False)
+    quiet: bool = shared_option("quiet")
+    delay: float = option(argparse.SUPPRESS, 0.0, setting=False)   # tests: slow a scripted run down
+
 def harvest_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_harvest`: the registry's shared `OPTIONS` (with a harvest's defaults and help), and its own."
-    p = argparse.ArgumentParser(prog="josh_harvest", description="Run JOSH over a split and harvest SFT/KTO/DPO training data. "
-                                "Re-run the same command to resume an interrupted run.")
-    add_options(p, "env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "model", "structured", "grounded", "max_tokens",
-                "user", "temperature", "seed", "data", "out",
-                split=dict(default="val", help="split to harvest (toolwoz: train, josh_train, val, test, full_test)"),
-                limit="only the first N dialogues of the split", ids="comma-separated dialogue ids (instead of the whole split)",
-                agent=dict(default="react", choices=None, help=f"agent: {', '.join(AGENT_NAMES)}"),
-                model="agent model: smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL",
-                structured="constrain each ReAct generation to a valid action",
-                user=dict(choices=None, help=f"user simulator: {', '.join(USERS)} (default: rule on ToolWOZ, tau-offline on tau-bench; "
-                          "goal / tau-llm with --user-model)"),
-                temperature=dict(default=1.0, help="agent sampling temperature; JOSH needs > 0 (paper: 1.0)"),
-                seed="run seed; each conversation's seed derives from it and its id",
-                out=dict(required=True, help="run directory (created; an existing one is resumed)"))
-    p.add_argument("--shard", help="K/N: harvest only shard K of N of the dialogues (merge shards with josh_merge)")
-    add_options(p, "batch", batch=dict(default=8, help="conversations searched side by side (their leaves share each model call)"))
-    p.add_argument("--sequential", action="store_true", help="one conversation and one leaf at a time (the authors' loop; a baseline)")
-    p.add_argument("--kto-success-only", action="store_true", help="KTO/DPO only from conversations that reached reward 1.0, as the authors' release")
-    add_options(p, "quiet")
-    p.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: slow a scripted run down
-    add_model_options(p, user=True, gen_batch=64)   # --quantize, --dtype, --base-url, --api-key-env, --user-model, --user-base-url, --gen-batch
-    return p
+    "The command line of `josh_harvest`: `HarvestConfig`'s fields."
+    return config_parser(HarvestConfig)
 
 # %% ../nbs/08_harvest.ipynb #bf793a3f
-def _parts(a, env=None):
-    "Environment (`env`, when already made), agent and user of a parsed command line (the user is named in `a.user` on return)."
-    if a.agent not in AGENT_NAMES: raise DataError(f"unknown agent {a.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
-    a.user = a.user or default_user(a.env, a.user_model)
-    if a.user not in USERS: raise DataError(f"unknown user {a.user!r}; choose one of {', '.join(USERS)}")
-    env = env or ENVS[a.env](a.data)
+def _parts(c:HarvestConfig, env=None):
+    "Environment (`env`, when already made), agent and user of a harvest config (the user is named in `c.user` on return)."
+    if c.agent not in AGENT_NAMES: raise DataError(f"unknown agent {c.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
+    c.user = c.user or default_user(c.env, c.user_model)
+    if c.user not in USERS: raise DataError(f"unknown user {c.user!r}; choose one of {', '.join(USERS)}")
+    env = env or ENVS[c.env](c.data)
     from josh_nb.backends import make_backend
-    backend = make_backend(a.model, **backend_kwargs(a.model, a)) if a.agent != "scripted-random" or \
-              (a.user in MODEL_USERS and not a.user_model) else None
-    agent = make_harvest_agent(a.agent, env, backend, a.temperature, a.max_tokens, a.structured, a.grounded)
+    backend = make_backend(c.model, **backend_kwargs(c.model, c)) if c.agent != "scripted-random" or \
+              (c.user in MODEL_USERS and not c.user_model) else None
+    agent = make_harvest_agent(c.agent, env, backend, c.temperature, c.max_tokens, c.structured, c.grounded)
     ub = None
-    if a.user in MODEL_USERS:
-        ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **backend_kwargs(a.user_model, a, user=True))
-    return env, agent, make_eval_user(a.user, ub, temperature=a.temperature, seed=a.seed)
+    if c.user in MODEL_USERS:
+        ub = backend if not c.user_model or c.user_model == c.model else make_backend(c.user_model, **backend_kwargs(c.user_model, c, user=True))
+    return env, agent, make_eval_user(c.user, ub, temperature=c.temperature, seed=c.seed)
 
 EMPTY_WHY = {"sft": "no conversation reached reward 1.0", "kto": "no branch earned a reward",
              "dpo": "no rewarded branch had a failed sibling"}
@@ -246,41 +254,41 @@ def empty_note(st:dict):
 
 def josh_harvest(argv=None):
     "Harvest JOSH training data from the command line."
-    a = harvest_parser().parse_args(argv)
-    if not a.temperature > 0: sys.exit("josh_harvest: error: JOSH samples several branches per turn: --temperature must be above 0 (the paper uses 1.0)")
-    a.user = a.user or default_user(a.env, a.user_model)
+    c = parse_config(HarvestConfig, argv)
+    if not c.temperature > 0: sys.exit("josh_harvest: error: JOSH samples several branches per turn: --temperature must be above 0 (the paper uses 1.0)")
+    c.user = c.user or default_user(c.env, c.user_model)
     try:   # options, data, ids and the run directory are checked before a model is loaded
-        at_least(a, limit=1, beam_size=1, max_steps=1, batch=1, max_tokens=1)   # --gen-batch: checked by its type
-        if a.agent != "scripted-random": backend_kwargs(a.model, a)             # model options, before anything loads
-        if a.user_model: backend_kwargs(a.user_model, a, user=True)
-        if a.agent not in AGENT_NAMES: raise DataError(f"unknown agent {a.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
-        if a.user not in USERS: raise DataError(f"unknown user {a.user!r}; choose one of {', '.join(USERS)}")
-        k, n = parse_shard(a.shard)
-        check_writable(a.out, folder=True)
-        env = ENVS[a.env](a.data)
-        ids = shard_ids(select_ids(env, a.split, a.limit, a.ids), k, n)
-        config = {**{k: v for k, v in vars(a).items() if k not in ("quiet", "delay")}, "data_id": data_id(env)}
-        check_manifest(a.out, config); read_trees(a.out)
-        env, agent, user = _parts(a, env)
-        m = open_manifest(a.out, config, ids)
+        at_least(c, limit=1, beam_size=1, max_steps=1, batch=1, max_tokens=1)   # --gen-batch: checked by its type
+        if c.agent != "scripted-random": backend_kwargs(c.model, c)             # model options, before anything loads
+        if c.user_model: backend_kwargs(c.user_model, c, user=True)
+        if c.agent not in AGENT_NAMES: raise DataError(f"unknown agent {c.agent!r}; choose one of {', '.join(AGENT_NAMES)}")
+        if c.user not in USERS: raise DataError(f"unknown user {c.user!r}; choose one of {', '.join(USERS)}")
+        k, n = parse_shard(c.shard)
+        check_writable(c.out, folder=True)
+        env = ENVS[c.env](c.data)
+        ids = shard_ids(select_ids(env, c.split, c.limit, c.ids), k, n)
+        config = run_settings(c, env)
+        check_manifest(c.out, config); read_trees(c.out)
+        env, agent, user = _parts(c, env)
+        m = open_manifest(c.out, config, ids)
     except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_harvest: error: {err}")
-    print(f"josh_harvest: {a.env} {a.split}{f' shard {k}/{n}' if n > 1 else ''}, {len(ids)} dialogues, agent={a.agent}"
-          f"{'' if a.agent == 'scripted-random' else f' ({a.model})'}, user={a.user}, beam {a.beam_size}, "
-          f"{a.max_steps} steps, {'sequential' if a.sequential else f'batch {a.batch}'} -> {a.out}", file=sys.stderr)
+    print(f"josh_harvest: {c.env} {c.split}{f' shard {k}/{n}' if n > 1 else ''}, {len(ids)} dialogues, agent={c.agent}"
+          f"{'' if c.agent == 'scripted-random' else f' ({c.model})'}, user={c.user}, beam {c.beam_size}, "
+          f"{c.max_steps} steps, {'sequential' if c.sequential else f'batch {c.batch}'} -> {c.out}", file=sys.stderr)
     status = "interrupted"
     try:
-        harvest(env, agent, user, ids, a.out, a.beam_size, a.max_steps, a.seed, a.batch, a.sequential,
-                progress=not a.quiet, delay=a.delay)
+        harvest(env, agent, user, ids, c.out, c.beam_size, c.max_steps, c.seed, c.batch, c.sequential,
+                progress=not c.quiet, delay=c.delay)
         status = "complete"
     except KeyboardInterrupt:
-        print(f"\njosh_harvest: interrupted; the finished conversations are in {a.out}/trees.jsonl. "
+        print(f"\njosh_harvest: interrupted; the finished conversations are in {c.out}/trees.jsonl. "
               "Re-run the same command to resume.", file=sys.stderr)
     except Exception as e:
         status = f"failed: {type(e).__name__}: {e}"
         raise
     finally:
-        st = build_datasets(a.out, a.kto_success_only)
-        close_manifest(a.out, m, status)
+        st = build_datasets(c.out, c.kto_success_only)
+        close_manifest(c.out, m, status)
     if status == "complete" and (note := empty_note(st)): print(note, file=sys.stderr)
     print(json.dumps(st))
     if status != "complete": sys.exit(130)
@@ -310,14 +318,18 @@ def merge_runs(out, shards:list, success_only:bool=False) -> dict:
     atomic_write(Path(out)/"manifest.json", json.dumps(man, indent=1) + "\n")
     return {**build_datasets(out, success_only), "missing": len(missing)}
 
+@dataclass(kw_only=True)
+class MergeConfig:
+    "Merge josh_harvest shard directories into one run."
+    prog = "josh_merge"   # not a field: the command's name
+    shards: list[str] = option("shard run directories", required=True, positional=True, nargs="+")
+    out: str = option("the merged run directory (new)", required=True)
+    kto_success_only: bool = option("KTO/DPO only from conversations with reward 1.0", False)
+
 def josh_merge(argv=None):
     "Merge harvest shard directories from the command line."
-    p = argparse.ArgumentParser(prog="josh_merge", description="Merge josh_harvest shard directories into one run.")
-    p.add_argument("shards", nargs="+", help="shard run directories")
-    p.add_argument("--out", required=True, help="the merged run directory (new)")
-    p.add_argument("--kto-success-only", action="store_true", help="KTO/DPO only from conversations with reward 1.0")
-    a = p.parse_args(argv)
-    try: st = merge_runs(a.out, a.shards, a.kto_success_only)
+    c = parse_config(MergeConfig, argv)
+    try: st = merge_runs(c.out, c.shards, c.kto_success_only)
     except DataError as err: sys.exit(f"josh_merge: error: {err}")
     if st["missing"]: print(f"josh_merge: {st['missing']} dialogue(s) of the shards are not harvested yet: "
                             "resume those shards, then merge again", file=sys.stderr)

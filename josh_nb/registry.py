@@ -4,7 +4,8 @@
 
 # %% ../nbs/05b_registry.ipynb #7ca17d3a
 from __future__ import annotations
-import argparse, functools, sys
+import argparse, dataclasses, functools, sys
+from dataclasses import dataclass
 from pathlib import Path
 from .core import *
 from .toolwoz_env import ToolWOZEnv
@@ -13,10 +14,12 @@ from .users import *
 from .model_users import *
 from .tau_env import TauEnv
 from .tau_sim import TauInstructionUser, TauHintUser, TauLLMUser
+from .backends import add_model_options
 
 # %% auto #0
 __all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'TAU_STRATEGY_USERS', 'USERS', 'MODEL_USERS', 'DATA_HELP', 'OPTIONS',
-           'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'add_options']
+           'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'shared_option', 'loading_option',
+           'ModelOptions', 'UserModelOptions', 'BatchedModelOptions', 'run_settings']
 
 # %% ../nbs/05b_registry.ipynb #819f5085
 ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
@@ -95,33 +98,61 @@ def data_id(env) -> str:
 # %% ../nbs/05b_registry.ipynb #debe950d
 DATA_HELP = "data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)"
 
-OPTIONS = dict(   # dest: add_argument's settings; each command may replace some (`add_options`)
+OPTIONS = dict(   # field name: its default, help and parser settings; each command may replace some (`shared_option`)
     env=dict(default="toolwoz", choices=list(ENVS), help="environment"),
     split=dict(default="test", help="split to evaluate (toolwoz: test, full_test, val, train, josh_train; tau-retail: train, dev, test; tau-airline: test)"),
-    limit=dict(type=int, help="evaluate only the first N dialogues of the split"),
+    limit=dict(help="evaluate only the first N dialogues of the split"),
     ids=dict(help="comma-separated dialogue ids to evaluate"),
     data=dict(help=DATA_HELP),
     agent=dict(default="oracle", choices=list(AGENTS), help="agent: scripted (oracle, silent, replay) or a model agent (react, fc)"),
     model=dict(default="smollm2", help="model of a react/fc agent: smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, hf:PATH_OR_HUB_ID or openai:MODEL"),
-    structured=dict(action="store_true", help="constrain each ReAct generation to a valid action (JSON schema)"),
-    grounded=dict(action="store_true", help="structured, and every value must be one the conversation has named"),
-    temperature=dict(type=float, default=0.0, help="agent sampling temperature (paper's evaluation: 0)"),
-    max_tokens=dict(type=int, default=256, help="longest agent generation, in tokens"),
+    structured=dict(default=False, help="constrain each ReAct generation to a valid action (JSON schema)"),
+    grounded=dict(default=False, help="structured, and every value must be one the conversation has named"),
+    temperature=dict(default=0.0, help="agent sampling temperature (paper's evaluation: 0)"),
+    max_tokens=dict(default=256, help="longest agent generation, in tokens"),
     user=dict(choices=list(USERS), help="user simulator (default: rule, or goal when --user-model is given; tau: tau-offline, which knows only the instruction; tau-hint names the next gold action; tau-llm, or tau-react / tau-verify / tau-reflection: tau-bench's user strategies)"),
-    seed=dict(type=int, default=0, help="seed of the rule user's wording and of sampling"),
-    beam_size=dict(type=int, default=8, help="most live branches per conversation (paper: 8)"),
-    max_steps=dict(type=int, default=15, help="JOSH steps per conversation (paper: 15)"),
+    seed=dict(default=0, help="seed of the rule user's wording and of sampling"),
+    beam_size=dict(default=8, help="most live branches per conversation (paper: 8)"),
+    max_steps=dict(default=15, help="JOSH steps per conversation (paper: 15)"),
     out=dict(help="write one JSON line per conversation here, as each one ends"),
-    max_messages=dict(type=int, default=15, help="spoken messages before a conversation is stopped (paper: 15)"),
-    batch=dict(type=int, default=32, help="conversations simulated together (their generations share each model call)"),
-    quiet=dict(action="store_true", help="no progress bar"),
+    max_messages=dict(default=15, help="spoken messages before a conversation is stopped (paper: 15)"),
+    batch=dict(default=32, help="conversations simulated together (their generations share each model call)"),
+    quiet=dict(default=False, help="no progress bar", setting=False),
 )
 
-def add_options(p:argparse.ArgumentParser, # a command's parser (or one of its argument groups)
-                *names,                    # the shared options to add, by dest (`max_tokens` is --max-tokens), in --help order
-                **over):                   # per dest: the settings this command replaces (a string: just the help)
-    "Add the shared `OPTIONS` `names` to `p`, with this command's replacements `over`."
-    for n in names:
-        o = over.get(n, {})
-        p.add_argument("--" + n.replace("_", "-"), **{**OPTIONS[n], **({"help": o} if isinstance(o, str) else o)})
-    return p
+def shared_option(name:str,          # the shared option, by field name (`max_tokens` is --max-tokens)
+                  help:str|None=None, # this command's help text, where it differs
+                  **over):            # the other settings this command replaces (default, choices, ...)
+    "A config field for the shared option `name` of `OPTIONS`, with this command's replacements."
+    return option(**{**OPTIONS[name], **({"help": help} if help else {}), **over})
+
+_LOADING = {a.dest: a for a in add_model_options(argparse.ArgumentParser(), user=True, gen_batch=64)._actions}
+
+def loading_option(name:str, **over):
+    "A config field for the model-loading option `name`, as the backends chapter's `add_model_options` defines it."
+    a = _LOADING[name]
+    kw = {k: v for k, v in dict(choices=a.choices, metavar=a.metavar, type=a.type).items() if v is not None}
+    return option(**{"help": a.help, "default": a.default, "group": "model loading", **kw, **over})
+
+@dataclass(kw_only=True)
+class ModelOptions:
+    "How a command loads its model: `add_model_options` as config fields."
+    quantize: str = loading_option("quantize")
+    dtype: str = loading_option("dtype")
+    base_url: str|None = loading_option("base_url")
+    api_key_env: str|None = loading_option("api_key_env")
+
+@dataclass(kw_only=True)
+class UserModelOptions(ModelOptions):
+    "`ModelOptions`, and the model of a model user."
+    user_model: str|None = loading_option("user_model")
+    user_base_url: str|None = loading_option("user_base_url")
+
+@dataclass(kw_only=True)
+class BatchedModelOptions(UserModelOptions):
+    "`UserModelOptions`, and how many rows a transformers backend decodes together."
+    gen_batch: int|str = loading_option("gen_batch")
+
+def run_settings(c, env) -> dict:
+    "What a run directory records of config `c`: its fields that are run settings, in `--help` order, and `data_id(env)`."
+    return {**{f.name: getattr(c, f.name) for f in config_fields(type(c)) if f.metadata.get("setting", True)}, "data_id": data_id(env)}
