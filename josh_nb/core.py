@@ -12,10 +12,10 @@ import numpy as np
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'JSON_DEPTH', 'END', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir',
            'resolve_data_dir', 'write_jsonl', 'read_jsonl', 'atomic_write', 'json_problem', 'at_least',
-           'check_writable', 'option', 'config_fields', 'config_parser', 'parse_config', 'data_command', 'fingerprint',
-           'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion', 'per_prompt', 'Backend',
-           'FunctionBackend', 'BackendError', 'Env', 'oracle_state', 'Action', 'as_json_text', 'Agent', 'call_parts',
-           'User']
+           'check_writable', 'option', 'config_fields', 'config_parser', 'parse_config', 'data_cmd', 'data_command',
+           'fingerprint', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion', 'per_prompt',
+           'Backend', 'FunctionBackend', 'BackendError', 'Env', 'oracle_state', 'Action', 'as_json_text', 'Agent',
+           'call_parts', 'User']
 
 # %% ../nbs/00_core.ipynb #c2c0bdfe
 EMPTY_VALUES = frozenset({"", "dont care", "don't care", "dontcare", "do n't care", "not mentioned"})
@@ -186,11 +186,17 @@ def parse_config(cls, argv=None):
     return cls(**vars(config_parser(cls).parse_args(argv)))
 
 # %% ../nbs/00_core.ipynb #1285de3b
+def data_cmd(info:str, download:str):
+    "The `cmd` field of a data command's config: 'info' (the default; `info` says what it prints) or 'download'."
+    return option(f"info: {info}; download: {download}", "info", positional=True, nargs="?", choices=["info", "download"])
+
 def data_command(c,        # a data command's config: `c.cmd` is 'info' or 'download', `c.prog` its name
                  download, # fetches the data; returns the folder it filled
-                 info):    # returns what to print about the data
-    "Run a data command: print `info()`, or download and say where; a `DataError` ends it with one line."
-    try: print(f"downloaded into {download()}" if c.cmd == "download" else info())
+                 info):    # prints what the data holds
+    "Run a data command: `info()`, or `download()` and say where; a `DataError` ends it with one line."
+    try:
+        if c.cmd == "download": print(f"downloaded into {download()}")
+        else: info()
     except DataError as err: sys.exit(f"{c.prog}: error: {err}")
 
 # %% ../nbs/00_core.ipynb #c372a4a6

@@ -5,18 +5,19 @@
 # %% ../nbs/10_loop.ipynb #4963f025
 from __future__ import annotations
 import argparse, json, os, sys, time
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from .core import *
 from .registry import *
 from .eval import evaluate, compare_runs
 from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, setting, read_trees
-from .backends import add_model_options, backend_kwargs
+from .backends import backend_kwargs
 from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
-__all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'loop_parser',
-           'training_rows', 'check_loop_options', 'read_config', 'run_loop', 'loop_summary', 'josh_loop',
+__all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'LoopConfig',
+           'loop_parser', 'training_rows', 'check_loop_options', 'read_config', 'run_loop', 'loop_summary', 'josh_loop',
            'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
@@ -71,62 +72,70 @@ def plot_rounds(rows:list, path=None, title="JOSH self-improvement"):
     return fig
 
 # %% ../nbs/10_loop.ipynb #d2fc532e
+@dataclass(kw_only=True)
+class LoopConfig(BatchedModelOptions):
+    "Baseline evaluation, then rounds of JOSH harvest, training and evaluation. Re-run the same command to resume; finished stages are never redone."
+    prog = "josh_loop"   # not a field: the command's name
+    env: str = shared_option("env")
+    data: str|None = shared_option("data")
+    harvest_split: str = option("split JOSH harvests training data from", "train")
+    eval_split: str = option("split the agent is evaluated on", "test")
+    limit: int|None = shared_option("limit", "harvest only the first N dialogues of the harvest split")
+    eval_limit: int|None = option("evaluate on the first N dialogues of the evaluation split")
+    rounds: int = option("harvest-train-evaluate rounds (the paper: 1)", 1, setting=False)   # more rounds extend a run
+    agent: str = shared_option("agent", "model agent", default="react", choices=["react", "fc"])
+    model: str = shared_option("model", "smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b or hf:PATH_OR_HUB_ID")
+    grounded: bool = shared_option("grounded", "structured actions whose values the conversation has named (the default: the first "
+                                   "setting in which a 135M model's samples earn gold calls)", default=True,
+                                   off=("--structured", "structured actions, any value the databases hold"))
+    free_form: bool = option("free-form ReAct, as the paper", False)
+    user: str = shared_option("user", "user simulator (rule needs no model; goal, guide: a model user, --user-model or the agent's)",
+                              default="rule", choices=None)
+    beam_size: int = shared_option("beam_size", "JOSH beam size (paper: 8; 4 keeps the CPU default short)", default=4)
+    max_steps: int = shared_option("max_steps", "JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)", default=3)
+    algo: str = option("training objective (paper: kto; the CPU default: sft, on golden paths); sft+kto: SFT on golden paths, then KTO "
+                       "on the same adapter", "sft", choices=["kto", "sft", "dpo", "sft+kto"])
+    sft_min_reward: float = option("SFT trains on the golden paths of conversations that reached this reward (paper: 1.0, paths with "
+                                   "errors dropped; below 1: the golden path up to the last reward earned, paths with errors kept with "
+                                   "their failing agent turns left out of the loss)", 0.0)
+    epochs: float = option("training epochs (the recipes': sft 3, kto 1)", 3)
+    lr: float = option("learning rate (the paper's recipes, for an 8B model: kto 5e-7, sft 2e-5; the CPU default 2e-4 moves a LoRA on "
+                       "a 135M model within the few steps a handful of rows gives)", 2e-4)
+    max_train_steps: int|None = option("stop training after this many optimizer steps")
+    grad_accum: int = option("gradient accumulation steps (the recipes': 8, an effective batch of 16; the CPU default 1: an optimiser "
+                             "step every 2 rows)", 1)
+    max_messages: int = shared_option("max_messages", "spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)", default=10)
+    max_tokens: int = shared_option("max_tokens", "longest agent generation, in tokens (96 holds a structured action)", default=96)
+    plan_chars: int = option("structured actions: the longest plan, in characters (a 135M model's plans are noise; 60 saves decoding time)", 60)
+    batch: int = shared_option("batch", "conversations simulated side by side", default=16)
+    seed: int = shared_option("seed", "seed of the harvest, the rule user and training")
+    out: str = shared_option("out", "run directory (an existing one is resumed)", default="josh_runs/loop", setting=False)
+    quiet: bool = shared_option("quiet", "no progress bars")
+
+    def __post_init__(self):
+        if self.free_form: self.grounded = False   # free-form ReAct: nothing constrains the actions
+
 def loop_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_loop` (the registry's shared `OPTIONS` with the loop's defaults, and its own); with none, it runs the embedded default."
-    p = argparse.ArgumentParser(prog="josh_loop", description="Baseline evaluation, then rounds of JOSH harvest, training and "
-                                "evaluation. Re-run the same command to resume; finished stages are never redone.")
-    add_options(p, "env", "data")
-    p.add_argument("--harvest-split", default="train", help="split JOSH harvests training data from")
-    p.add_argument("--eval-split", default="test", help="split the agent is evaluated on")
-    add_options(p, "limit", limit="harvest only the first N dialogues of the harvest split")
-    p.add_argument("--eval-limit", type=int, help="evaluate on the first N dialogues of the evaluation split")
-    p.add_argument("--rounds", type=int, default=1, help="harvest-train-evaluate rounds (the paper: 1)")
-    add_options(p, "agent", "model", "grounded", "structured",
-                agent=dict(default="react", choices=["react", "fc"], help="model agent"),
-                model="smollm2 (offline default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b or hf:PATH_OR_HUB_ID",
-                grounded=dict(default=True, help="structured actions whose values the conversation has named (the default: the "
-                              "first setting in which a 135M model's samples earn gold calls)"),
-                structured=dict(dest="grounded", action="store_false", help="structured actions, any value the databases hold"))
-    p.add_argument("--free-form", action="store_true", help="free-form ReAct, as the paper")
-    add_options(p, "user", "beam_size", "max_steps", user=dict(default="rule", choices=None, help="user simulator (rule needs no model; goal, guide: a model user, --user-model or the agent's)"),
-                beam_size=dict(default=4, help="JOSH beam size (paper: 8; 4 keeps the CPU default short)"),
-                max_steps=dict(default=3, help="JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)"))
-    p.add_argument("--algo", default="sft", choices=["kto", "sft", "dpo", "sft+kto"], help="training objective (paper: kto; "
-                   "the CPU default: sft, on golden paths); sft+kto: SFT on golden paths, then KTO on the same adapter")
-    p.add_argument("--sft-min-reward", type=float, default=0.0, help="SFT trains on the golden paths of conversations that "
-                   "reached this reward (paper: 1.0, paths with errors dropped; below 1: the golden path up to the last reward "
-                   "earned, paths with errors kept with their failing agent turns left out of the loss)")
-    p.add_argument("--epochs", type=float, default=3, help="training epochs (the recipes': sft 3, kto 1)")
-    p.add_argument("--lr", type=float, default=2e-4, help="learning rate (the paper's recipes, for an 8B model: kto 5e-7, sft 2e-5; "
-                   "the CPU default 2e-4 moves a LoRA on a 135M model within the few steps a handful of rows gives)")
-    p.add_argument("--max-train-steps", type=int, help="stop training after this many optimizer steps")
-    p.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (the recipes': 8, an effective batch of "
-                   "16; the CPU default 1: an optimiser step every 2 rows)")
-    add_options(p, "max_messages", "max_tokens",
-                max_messages=dict(default=10, help="spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)"),
-                max_tokens=dict(default=96, help="longest agent generation, in tokens (96 holds a structured action)"))
-    p.add_argument("--plan-chars", type=int, default=60, help="structured actions: the longest plan, in characters (a 135M "
-                   "model's plans are noise; 60 saves decoding time)")
-    add_options(p, "batch", "seed", "out", "quiet",
-                batch=dict(default=16, help="conversations simulated side by side"),
-                seed="seed of the harvest, the rule user and training",
-                out=dict(default="josh_runs/loop", help="run directory (an existing one is resumed)"), quiet="no progress bars")
-    add_model_options(p, user=True, gen_batch=64)   # --quantize, --dtype, --base-url, --api-key-env, --user-model, --user-base-url, --gen-batch
-    return p
+    "The command line of `josh_loop`: `LoopConfig`'s fields; with none, it runs the embedded default."
+    return config_parser(LoopConfig)
 
 # %% ../nbs/10_loop.ipynb #54495d6f
-def _eval_stage(d, env, backend, ids, a, adapter=None, log=print, ub=None) -> list:
+def _eval_stage(d, env, backend, ids, c:LoopConfig, adapter=None, log=print, ub=None) -> list:
     "Evaluate the agent (with `adapter`, if any) on `ids`; the stage's records."
     def fn():
-        _use_adapter(backend, adapter)
-        agent = make_agent(a.agent, env, backend, temperature=0.0, max_tokens=a.max_tokens, structured=not a.free_form,
-                           grounded=a.grounded, plan_chars=a.plan_chars)
-        recs = evaluate(env, ids, agent, make_eval_user(a.user, ub, seed=a.seed), out=Path(d)/"results.jsonl",
+        agent = _loop_agent(make_agent, c, env, backend, adapter, temperature=0.0)
+        recs = evaluate(env, ids, agent, make_eval_user(c.user, ub, seed=c.seed), out=Path(d)/"results.jsonl",
                         resume=True, # an interrupted stage keeps its finished conversations (the run's settings are checked)
-                        max_messages=a.max_messages, batch_size=a.batch, progress=not a.quiet)
+                        max_messages=c.max_messages, batch_size=c.batch, progress=not c.quiet)
         return dict(summarize(r["reward"] for r in recs), adapter=str(adapter) if adapter else None)
     run_stage(d, fn, log)
     return read_jsonl(Path(d)/"results.jsonl")
+
+def _loop_agent(make, c:LoopConfig, env, backend, adapter, temperature:float):
+    "The loop's agent as `make` (an evaluation's or a harvest's factory) builds it, with `adapter` (or none) on the shared base."
+    _use_adapter(backend, adapter)
+    return make(c.agent, env, backend, temperature=temperature, max_tokens=c.max_tokens, structured=not c.free_form,
+                grounded=c.grounded, plan_chars=c.plan_chars)
 
 def _use_adapter(backend, adapter):
     "Put `adapter` (or none) on the shared base model."
@@ -134,14 +143,12 @@ def _use_adapter(backend, adapter):
     backend.unload_adapter()
     if adapter: backend.load_adapter(adapter, merge=not backend.quantized)   # merged: generation runs at the base's speed
 
-def _harvest_stage(d, env, backend, ids, a, adapter=None, log=print, ub=None) -> dict:
+def _harvest_stage(d, env, backend, ids, c:LoopConfig, adapter=None, log=print, ub=None) -> dict:
     "JOSH over `ids` with the current agent; the datasets' row counts."
     def fn():
-        _use_adapter(backend, adapter)
-        agent = make_harvest_agent(a.agent, env, backend, temperature=1.0, max_tokens=a.max_tokens, structured=not a.free_form,
-                                   grounded=a.grounded, plan_chars=a.plan_chars)
-        harvest(env, agent, make_eval_user(a.user, ub, seed=a.seed), ids, d, beam_size=a.beam_size, max_steps=a.max_steps,
-                seed=a.seed, batch=a.batch, progress=not a.quiet)
+        agent = _loop_agent(make_harvest_agent, c, env, backend, adapter, temperature=1.0)
+        harvest(env, agent, make_eval_user(c.user, ub, seed=c.seed), ids, d, beam_size=c.beam_size, max_steps=c.max_steps,
+                seed=c.seed, batch=c.batch, progress=not c.quiet)
         return build_datasets(d)
     return run_stage(d, fn, log)
 
@@ -153,38 +160,38 @@ def training_rows(harvests:list, algo:str, sft_min_reward:float=1.0) -> list:
     if algo == "sft": return [r for t in trees for r in sft_examples(t, min_reward=sft_min_reward, mask_errors=sft_min_reward < 1)]
     return datasets_from_trees(trees)[algo]
 
-def _train_stage(d, harvests:list, a, backend=None, log=print) -> dict:
+def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print) -> dict:
     "Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory)."
     from josh_nb.train import train
     def fn():
-        algos, init, done = a.algo.split("+"), None, {}
-        data = {al: training_rows(harvests, al, a.sft_min_reward) for al in algos}
+        algos, init, done = c.algo.split("+"), None, {}
+        data = {al: training_rows(harvests, al, c.sft_min_reward) for al in algos}
         counts = {al: len(rows) for al, rows in data.items()}
         if all(counts[al] < MIN_ROWS[al] for al in algos):
-            return dict(rows=sum(counts.values()), counts=counts, skipped=f"too few {a.algo} examples to train on")
+            return dict(rows=sum(counts.values()), counts=counts, skipped=f"too few {c.algo} examples to train on")
         if backend is not None: backend.free_memory()
-        over = {k: v for k, v in dict(epochs=a.epochs, lr=a.lr, max_steps=a.max_train_steps, grad_accum=a.grad_accum,
-                                      seed=a.seed).items() if v is not None}
+        over = {k: v for k, v in dict(epochs=c.epochs, lr=c.lr, max_steps=c.max_train_steps, grad_accum=c.grad_accum,
+                                      seed=c.seed).items() if v is not None}
         for al in algos:   # sft+kto: SFT first, then KTO goes on training the same adapter
             if counts[al] < MIN_ROWS[al]: log(f"josh_loop: too few {al} examples ({counts[al]}): {al} skipped"); continue
             init = Path(d)/(f"{al}_adapter" if al != algos[-1] else "adapter")
-            res = train(data[al], algo=al, model=a.model, out=init, adapter=done.get("adapter"), quiet=a.quiet, **over)
+            res = train(data[al], algo=al, model=c.model, out=init, adapter=done.get("adapter"), quiet=c.quiet, **over)
             done.update({f"{al}_{k}": v for k, v in res["metrics"].items() if isinstance(v, (int, float, str))}, adapter=str(init))
         return dict(rows=sum(counts.values()), counts=counts, **done)
     return run_stage(d, fn, log)
 
 # %% ../nbs/10_loop.ipynb #c1ac5363
-def check_loop_options(a):
-    "Check the parsed `josh_loop` options and `--out` before anything is loaded; a `DataError` names the first bad one."
-    at_least(a, limit=1, eval_limit=1, rounds=0, beam_size=1, max_steps=1, max_train_steps=1, grad_accum=1, max_messages=1,
+def check_loop_options(c:LoopConfig):
+    "Check the `josh_loop` options and `--out` before anything is loaded; a `DataError` names the first bad one."
+    at_least(c, limit=1, eval_limit=1, rounds=0, beam_size=1, max_steps=1, max_train_steps=1, grad_accum=1, max_messages=1,
              max_tokens=1, plan_chars=1, batch=1)   # --gen-batch: checked by its type
     try:   # the model options, before anything loads (4-bit without CUDA, a --base-url for a local model, ...)
-        backend_kwargs(a.model, a)
-        if a.user_model: backend_kwargs(a.user_model, a, user=True)
+        backend_kwargs(c.model, c)
+        if c.user_model: backend_kwargs(c.user_model, c, user=True)
     except ValueError as e: raise DataError(str(e)) from None
     for k in ("epochs", "lr"):
-        if not getattr(a, k) > 0: raise DataError(f"--{k} must be above 0, got {getattr(a, k)}")
-    check_writable(a.out, folder=True)
+        if not getattr(c, k) > 0: raise DataError(f"--{k} must be above 0, got {getattr(c, k)}")
+    check_writable(c.out, folder=True)
 
 def read_config(p) -> dict:
     "A run directory's recorded `config.json`, checked to be a settings object."
@@ -193,37 +200,37 @@ def read_config(p) -> dict:
     if not isinstance(c, dict): raise DataError(f"{p} is not a settings object; mend it or use another --out")
     return c
 
-def run_loop(a, log=print) -> list:
-    "Baseline, then `a.rounds` rounds of harvest → train → evaluate in run directory `a.out`; the results rows."
+def run_loop(c:LoopConfig, log=print) -> list:
+    "Baseline, then `c.rounds` rounds of harvest → train → evaluate in run directory `c.out`; the results rows."
     from josh_nb.backends import make_backend
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    env = ENVS[a.env](a.data)
-    cfg = {**{k: v for k, v in vars(a).items() if k not in ("quiet", "rounds", "out")}, "data_id": data_id(env)}
+    out = Path(c.out); out.mkdir(parents=True, exist_ok=True)
+    env = ENVS[c.env](c.data)
+    cfg = run_settings(c, env)
     if (out/"config.json").exists():
         old = read_config(out/"config.json")
         diff = {k: (setting(old, k), v) for k, v in cfg.items() if setting(old, k) != v and not (k == "data_id" and k not in old)}
         if diff: raise DataError(f"{out} holds a run with other settings {diff}; use another --out or the same settings")
     atomic_write(out/"config.json", json.dumps(cfg, indent=1))
-    eval_ids, harvest_ids = select_ids(env, a.eval_split, a.eval_limit), select_ids(env, a.harvest_split, a.limit)
-    log(f"josh_loop: {a.env} ({env.data.root}), harvest {a.harvest_split} x{len(harvest_ids)}, evaluate {a.eval_split} "
-        f"x{len(eval_ids)}, {a.rounds} round(s), {a.agent} agent{'' if a.free_form else ' with grounded actions' if a.grounded else ' with structured actions'}, "
-        f"user {a.user}, {a.algo} -> {out}")
-    backend = make_backend(a.model, **backend_kwargs(a.model, a))
+    eval_ids, harvest_ids = select_ids(env, c.eval_split, c.eval_limit), select_ids(env, c.harvest_split, c.limit)
+    log(f"josh_loop: {c.env} ({env.data.root}), harvest {c.harvest_split} x{len(harvest_ids)}, evaluate {c.eval_split} "
+        f"x{len(eval_ids)}, {c.rounds} round(s), {c.agent} agent{'' if c.free_form else ' with grounded actions' if c.grounded else ' with structured actions'}, "
+        f"user {c.user}, {c.algo} -> {out}")
+    backend = make_backend(c.model, **backend_kwargs(c.model, c))
     ub = None   # a model user (goal, guide, tau-llm): --user-model, else the agent's own model
-    if a.user in MODEL_USERS:
-        ub = backend if not a.user_model or a.user_model == a.model else make_backend(a.user_model, **backend_kwargs(a.user_model, a, user=True))
-    base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, a, log=log, ub=ub)
+    if c.user in MODEL_USERS:
+        ub = backend if not c.user_model or c.user_model == c.model else make_backend(c.user_model, **backend_kwargs(c.user_model, c, user=True))
+    base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, c, log=log, ub=ub)
     rows, harvests, adapter, last = [round_row(0, base, None)], [], None, base
-    for r in range(1, a.rounds + 1):
+    for r in range(1, c.rounds + 1):
         rd = out/f"round{r}"
-        _harvest_stage(rd/"harvest", env, backend, harvest_ids, a, adapter, log, ub=ub)
+        _harvest_stage(rd/"harvest", env, backend, harvest_ids, c, adapter, log, ub=ub)
         harvests.append(rd/"harvest")
-        t = _train_stage(rd/"train", harvests, a, backend, log)
+        t = _train_stage(rd/"train", harvests, c, backend, log)
         if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
             log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
         else:
             adapter = Path(t.get("adapter") or rd/"train"/"adapter")
-            last = _eval_stage(rd/"eval", env, backend, eval_ids, a, adapter, log, ub=ub)
+            last = _eval_stage(rd/"eval", env, backend, eval_ids, c, adapter, log, ub=ub)
         rows.append(dict(round_row(r, last, base), train_rows=t["rows"], trained="skipped" not in t))
     import pandas as pd
     results_table(rows).to_csv(out/"results.csv")
@@ -239,18 +246,17 @@ def loop_summary(rows:list) -> dict:
 
 def josh_loop(argv=None):
     "The main job: baseline evaluation, then rounds of JOSH harvest, training and evaluation."
-    a = loop_parser().parse_args(argv)
-    if a.free_form: a.grounded = False   # free-form ReAct: nothing constrains the actions
+    c = parse_config(LoopConfig, argv)
     try:
-        check_loop_options(a)
-        rows = run_loop(a, log=lambda m: print(m, file=sys.stderr))
+        check_loop_options(c)
+        rows = run_loop(c, log=lambda m: print(m, file=sys.stderr))
     except (DataError, ValueError, BackendError) as err: sys.exit(f"josh_loop: error: {err}")
     except KeyboardInterrupt:
-        sys.exit(f"\njosh_loop: interrupted; re-run the same command to resume (finished stages are kept in {a.out})")
+        sys.exit(f"\njosh_loop: interrupted; re-run the same command to resume (finished stages are kept in {c.out})")
     cols = ["n", "avg_reward", "avg_reward_ci95", "success_rate", "success_rate_ci95", "diff_vs_baseline", "p_value"]
     t = results_table(rows)
-    print(t[[c for c in cols if c in t.columns]].to_string())
-    print(f"results: {Path(a.out)/'results.csv'}, plot: {Path(a.out)/'results.png'}", file=sys.stderr)
+    print(t[[k for k in cols if k in t.columns]].to_string())
+    print(f"results: {Path(c.out)/'results.csv'}, plot: {Path(c.out)/'results.png'}", file=sys.stderr)
     print(json.dumps(loop_summary(rows)))
 
 # %% ../nbs/10_loop.ipynb #f34fe150

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_taubench.ipynb #3df31357
 from __future__ import annotations
-import argparse, ast, copy, difflib, json, os, re, sys, tempfile
+import ast, copy, difflib, json, os, re, sys, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.basics import patch
@@ -13,7 +13,7 @@ from .core import *
 # %% auto #0
 __all__ = ['TAU_DOMAINS', 'TAU_RAW', 'tau_root', 'TauTask', 'read_tasks', 'TauData', 'api_examples', 'TauDB', 'reward_text',
            'TauTable', 'diff_table', 'TauState', 'parse_tasks_py', 'parse_rules_py', 'tool_modules', 'parse_tool_py',
-           'download_tau', 'josh_tau']
+           'download_tau', 'TauConfig', 'josh_tau']
 
 # %% ../nbs/11_taubench.ipynb #34644a5b
 TAU_DOMAINS = {"retail": dict(tables=("orders", "products", "users"), splits=("train", "dev", "test")),
@@ -116,7 +116,10 @@ def task(self:TauData, tid) -> TauTask:
     raise DataError(f"no tau-bench {self.domain} task {tid!r}; ids look like 'test_0'"
                     + (f"; did you mean {', '.join(close)}?" if close else ""))
 
-TauData.__getitem__ = TauData.task
+@patch
+def __getitem__(self:TauData, tid) -> TauTask:
+    "`data[tid]`: the same as `data.task(tid)`."
+    return self.task(tid)
 
 # %% ../nbs/11_taubench.ipynb #69191a26
 def _example_value(spec:dict):
@@ -238,7 +241,10 @@ def table(self:TauDB, name:str) -> TauTable:
     "The table `name` of this view, as a dict-like `TauTable` (also `db[name]`)."
     return TauTable(self, name)
 
-TauDB.__getitem__ = TauDB.table
+@patch
+def __getitem__(self:TauDB, name:str) -> TauTable:
+    "`db[name]`: the same as `db.table(name)`."
+    return self.table(name)
 
 # %% ../nbs/11_taubench.ipynb #37fe134a
 def diff_table(db, other=None, width:int=60):
@@ -348,16 +354,20 @@ def download_tau(dest=None, domains=tuple(TAU_DOMAINS), fetch=fetch_url) -> Path
     return dest
 
 # %% ../nbs/11_taubench.ipynb #9d562d06
+@dataclass(kw_only=True)
+class TauConfig:
+    "Inspect or download the tau-bench retail and airline data."
+    prog = "josh_tau"   # not a field: the command's name
+    cmd: str = data_cmd("tasks per split and tools per domain", "fetch the public tau-bench files")
+    data: str|None = option("data directory (default: $JOSH_NB_DATA, else the cache)")
+
+def _print_domains(data):
+    "Print the tasks per split and the tools of each tau-bench domain in the data directory `data`."
+    for d in TAU_DOMAINS:
+        td = TauData(d, data)
+        print(f"{d}: {', '.join(f'{s} {len(v)}' for s, v in td.splits.items())} tasks; {len(td.tools)} tools; data in {td.dir}")
+
 def josh_tau(argv=None):
     "Inspect (`info`) or fetch (`download`) the tau-bench data."
-    p = argparse.ArgumentParser(prog="josh_tau", description="Inspect or download the tau-bench retail and airline data.")
-    p.add_argument("cmd", nargs="?", default="info", choices=["info", "download"],
-                   help="info: tasks per split and tools per domain; download: fetch the public tau-bench files")
-    p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, else the cache)")
-    a = p.parse_args(argv)
-    try:
-        if a.cmd == "download": print(f"downloaded into {download_tau(a.data)}"); return
-        for d in TAU_DOMAINS:
-            td = TauData(d, a.data)
-            print(f"{d}: {', '.join(f'{s} {len(v)}' for s, v in td.splits.items())} tasks; {len(td.tools)} tools; data in {td.dir}")
-    except DataError as err: sys.exit(f"josh_tau: error: {err}")
+    c = parse_config(TauConfig, argv)
+    data_command(c, lambda: download_tau(c.data), lambda: _print_domains(c.data))

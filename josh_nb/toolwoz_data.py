@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_toolwoz_data.ipynb #d8b40089
 from __future__ import annotations
-import argparse, difflib, hashlib, io, json, math, sys, tempfile, zipfile
+import difflib, hashlib, io, json, math, sys, tempfile, zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +17,7 @@ __all__ = ['DOMAINS', 'EXCLUDED', 'SPLITS', 'MULTIWOZ_ZIP', 'MULTIWOZ_DB', 'AUTH
            'TOOLWOZ_NAMES', 'AUTHORS_KTO', 'norm_id', 'uid_key', 'read_dialogues', 'load_raw', 'value_matches',
            'search_filters', 'db_filter', 'last_system_turn', 'gold_calls', 'frame_row', 'Task', 'ToolWOZData',
            'split_table', 'plot_gold_calls', 'authors_url', 'git_blob_sha1', 'install_multiwoz_zip',
-           'fetch_authors_file', 'download', 'josh_data']
+           'fetch_authors_file', 'download', 'DataConfig', 'josh_data']
 
 # %% ../nbs/01_toolwoz_data.ipynb #b2c80b7c
 DOMAINS = ("restaurant", "hotel", "attraction", "train")  # the ToolWOZ domains
@@ -237,7 +237,10 @@ def task(self:ToolWOZData, tid:str) -> Task:
     close = difflib.get_close_matches(tid, list(self.tasks), n=3)
     raise DataError(f"no ToolWOZ task {tid!r}{why}" + (f"; did you mean {', '.join(close)}?" if close else ""))
 
-ToolWOZData.__getitem__ = ToolWOZData.task
+@patch
+def __getitem__(self:ToolWOZData, tid:str) -> Task:
+    "`data[tid]`: the same as `data.task(tid)`."
+    return self.task(tid)
 
 # %% ../nbs/01_toolwoz_data.ipynb #53de7616
 def split_table(tw:ToolWOZData, splits=("test", "full_test", "val")):
@@ -330,16 +333,20 @@ def download(dest=None, fetch=fetch_url, kto:bool=False):
     return dest
 
 # %% ../nbs/01_toolwoz_data.ipynb #83b03f4c
+@dataclass(kw_only=True)
+class DataConfig:
+    "Inspect or download the ToolWOZ data."
+    prog = "josh_data"   # not a field: the command's name
+    cmd: str = data_cmd("the split table of a data directory", "fetch the public files")
+    data: str|None = option("data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
+    kto: bool = option("download: also the authors' KTO data (llama3-josh-toolwoz-for-KTO.zip)", False)
+
+def _print_splits(data):
+    "Print the split table of the data directory `data`."
+    tw = ToolWOZData(data)
+    print(split_table(tw, [s for s in SPLITS if tw.splits[s]]).to_string())
+
 def josh_data(argv=None):
     "Inspect (`info`) or fetch (`download`) the ToolWOZ data."
-    p = argparse.ArgumentParser(prog="josh_data", description="Inspect or download the ToolWOZ data.")
-    p.add_argument("cmd", nargs="?", default="info", choices=["info", "download"],
-                   help="info: the split table of a data directory; download: fetch the public files")
-    p.add_argument("--data", help="data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
-    p.add_argument("--kto", action="store_true", help="download: also the authors' KTO data (llama3-josh-toolwoz-for-KTO.zip)")
-    a = p.parse_args(argv)
-    try:
-        if a.cmd == "download": print(f"downloaded into {download(a.data, kto=a.kto)}"); return
-        tw = ToolWOZData(a.data)
-    except DataError as err: sys.exit(f"josh_data: error: {err}")
-    print(split_table(tw, [s for s in SPLITS if tw.splits[s]]).to_string())
+    c = parse_config(DataConfig, argv)
+    data_command(c, lambda: download(c.data, kto=c.kto), lambda: _print_splits(c.data))

@@ -5,6 +5,7 @@
 # %% ../nbs/09_train.ipynb #25c91a11
 from __future__ import annotations
 import argparse, json, math, os, platform, re, resource, shutil, sys, time, warnings
+from dataclasses import dataclass
 from pathlib import Path
 from .core import *
 from .backends import DTYPES, QUANTIZE
@@ -13,7 +14,7 @@ from .train_data import load_rows, label_counts, for_template, sft_rows
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'RECIPES', 'TRAIN_FILES', 'TRAIN_MARKERS', 'recipe', 'model_path', 'load_base', 'lora_config',
            'warmup_steps', 'make_trainer', 'read_log', 'plot_log', 'model_card', 'check_overwrite', 'release_memory',
-           'train', 'train_parser', 'josh_train']
+           'train', 'TrainConfig', 'train_parser', 'josh_train']
 
 # %% ../nbs/09_train.ipynb #c803feeb
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -406,56 +407,54 @@ def _run(box, rows, src, algo, mdl, tok, path, out, adapter, callbacks, report_t
     return json.loads(json.dumps(result))
 
 # %% ../nbs/09_train.ipynb #af48df77
+@dataclass(kw_only=True)
+class TrainConfig:
+    "Fine-tune an agent with LoRA (KTO, SFT or DPO) on a JOSH harvest. Defaults are the paper's recipe; the last line printed is the JSON record."
+    prog = "josh_train"   # not a field: the command's name
+    algo: str = option("training algorithm (the paper: kto)", "kto", choices=list(RECIPES))
+    run: str = option("harvest run directory holding <algo>.jsonl (or the .jsonl file itself)", required=True)
+    model: str = option("'smollm2', 'qwen2.5-coder-0.5b', 'qwen2.5-coder-1.5b', a .gguf file, a checkpoint folder or a hub id", "smollm2")
+    out: str|None = option("output folder (default: RUN/<algo>_adapter)")
+    adapter: str|None = option("continue training this LoRA adapter (e.g. the previous round's)")
+    epochs: float|None = option("epochs (paper: kto 1, sft 3)")   # None: the recipe's (`RECIPES`), as for the rest below
+    lr: float|None = option("learning rate (paper: kto 5e-7, sft 2e-5)")
+    batch_size: int|None = option("rows per device per step (default 2; KTO needs >= 2)")
+    grad_accum: int|None = option("gradient accumulation steps (default 8: effective batch 16)")
+    max_steps: int|None = option("stop after this many optimiser steps (overrides --epochs)")
+    max_length: int|None = option("longest tokenised row (default 4096)")
+    grad_checkpointing: str|None = option("recompute activations in the backward pass: less memory, a little more time (default on)", choices=["on", "off"])
+    lora_r: int|None = option("LoRA rank (paper: 64; alpha follows r)")
+    beta: float|None = option("KTO/DPO beta (paper: 0.1)")
+    save_steps: int|None = option("checkpoint every N optimiser steps (default 50)")
+    seed: int|None = option("random seed (default 0)")
+    cpu: bool = option("train on the CPU even if a GPU is present", False)
+    no_4bit: bool = option("on a GPU, train an unquantised base (the same as --quantize none)", False)
+    quantize: str|None = option("base weights: 4bit (NF4, QLoRA: the default on a GPU), 8bit, or none (the default on a CPU, where quantisation is refused)", choices=QUANTIZE)
+    dtype: str = option("auto: bfloat16 on a GPU that has it, else float16; on a CPU bfloat16 where native, else float32", "auto", choices=DTYPES)
+    report_to: str = option("experiment tracking through TRL: none, trackio, wandb or tensorboard", "none")
+    overwrite: bool = option("retrain even if the output folder holds a finished adapter (only a folder josh_train wrote is deleted)", False)
+    quiet: bool = option("no progress bar", False)
+
 def train_parser() -> argparse.ArgumentParser:
-    "The command-line options of `josh_train`."
-    p = argparse.ArgumentParser(prog="josh_train", description="Fine-tune an agent with LoRA (KTO, SFT or DPO) on a JOSH harvest. "
-                                "Defaults are the paper's recipe; the last line printed is the JSON record.")
-    p.add_argument("--algo", default="kto", choices=list(RECIPES), help="training algorithm (the paper: kto)")
-    p.add_argument("--run", required=True, help="harvest run directory holding <algo>.jsonl (or the .jsonl file itself)")
-    p.add_argument("--model", default="smollm2", help="'smollm2', 'qwen2.5-coder-0.5b', 'qwen2.5-coder-1.5b', a .gguf file, "
-                   "a checkpoint folder or a hub id")
-    p.add_argument("--out", help="output folder (default: RUN/<algo>_adapter)")
-    p.add_argument("--adapter", help="continue training this LoRA adapter (e.g. the previous round's)")
-    p.add_argument("--epochs", type=float, help="epochs (paper: kto 1, sft 3)")
-    p.add_argument("--lr", type=float, help="learning rate (paper: kto 5e-7, sft 2e-5)")
-    p.add_argument("--batch-size", type=int, help="rows per device per step (default 2; KTO needs >= 2)")
-    p.add_argument("--grad-accum", type=int, help="gradient accumulation steps (default 8: effective batch 16)")
-    p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (overrides --epochs)")
-    p.add_argument("--max-length", type=int, help="longest tokenised row (default 4096)")
-    p.add_argument("--grad-checkpointing", choices=["on", "off"],
-                   help="recompute activations in the backward pass: less memory, a little more time (default on)")
-    p.add_argument("--lora-r", type=int, help="LoRA rank (paper: 64; alpha follows r)")
-    p.add_argument("--beta", type=float, help="KTO/DPO beta (paper: 0.1)")
-    p.add_argument("--save-steps", type=int, help="checkpoint every N optimiser steps (default 50)")
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
-    p.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
-    p.add_argument("--no-4bit", action="store_true", help="on a GPU, train an unquantised base (the same as --quantize none)")
-    p.add_argument("--quantize", choices=QUANTIZE, help="base weights: 4bit (NF4, QLoRA: the default on a GPU), 8bit, or none "
-                   "(the default on a CPU, where quantisation is refused)")
-    p.add_argument("--dtype", choices=DTYPES, default="auto", help="auto: bfloat16 on a GPU that has it, else float16; on a "
-                   "CPU bfloat16 where native, else float32")
-    p.add_argument("--report-to", default="none", help="experiment tracking through TRL: none, trackio, wandb or tensorboard")
-    p.add_argument("--overwrite", action="store_true", help="retrain even if the output folder holds a finished adapter "
-                   "(only a folder josh_train wrote is deleted)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
+    "The command line of `josh_train`: `TrainConfig`'s fields."
+    return config_parser(TrainConfig)
 
 def josh_train(argv=None):
     "Train a LoRA adapter on a harvest run from the command line."
-    a = train_parser().parse_args(argv)
-    over = dict(epochs=a.epochs, lr=a.lr, batch_size=a.batch_size, grad_accum=a.grad_accum, max_steps=a.max_steps,
-                max_length=a.max_length, lora_r=a.lora_r, save_steps=a.save_steps, seed=a.seed,
-                grad_checkpointing=None if a.grad_checkpointing is None else a.grad_checkpointing == "on")
-    if a.beta is not None:
-        if a.algo == "sft": sys.exit("josh_train: error: --beta applies to kto and dpo only")
-        over["beta"] = a.beta
+    c = parse_config(TrainConfig, argv)
+    over = dict(epochs=c.epochs, lr=c.lr, batch_size=c.batch_size, grad_accum=c.grad_accum, max_steps=c.max_steps,
+                max_length=c.max_length, lora_r=c.lora_r, save_steps=c.save_steps, seed=c.seed,
+                grad_checkpointing=None if c.grad_checkpointing is None else c.grad_checkpointing == "on")
+    if c.beta is not None:
+        if c.algo == "sft": sys.exit("josh_train: error: --beta applies to kto and dpo only")
+        over["beta"] = c.beta
     try:
-        if (a.no_4bit or a.cpu) and a.quantize not in (None, "none"): raise ValueError(f"--quantize {a.quantize} contradicts {'--cpu' if a.cpu else '--no-4bit'}")
-        res = train(a.run, a.algo, model=a.model, out=a.out, adapter=a.adapter, device="cpu" if a.cpu else None,
-                    quantize="none" if (a.no_4bit or a.cpu) else a.quantize, dtype=a.dtype, overwrite=a.overwrite,
-                    report_to=a.report_to, quiet=a.quiet, **over)
+        if (c.no_4bit or c.cpu) and c.quantize not in (None, "none"): raise ValueError(f"--quantize {c.quantize} contradicts {'--cpu' if c.cpu else '--no-4bit'}")
+        res = train(c.run, c.algo, model=c.model, out=c.out, adapter=c.adapter, device="cpu" if c.cpu else None,
+                    quantize="none" if (c.no_4bit or c.cpu) else c.quantize, dtype=c.dtype, overwrite=c.overwrite,
+                    report_to=c.report_to, quiet=c.quiet, **over)
     except (OSError, ValueError, TypeError, DataError) as e: sys.exit(f"josh_train: error: {e}")   # OSError: missing files, unknown hub ids
     except KeyboardInterrupt as e: sys.exit(f"\njosh_train: {e or 'interrupted'}")
-    out = a.out or str(Path(a.run)/f"{a.algo}_adapter")
-    print(f"josh_train: {a.algo} adapter in {out}", file=sys.stderr)
+    out = c.out or str(Path(c.run)/f"{c.algo}_adapter")
+    print(f"josh_train: {c.algo} adapter in {out}", file=sys.stderr)
     print(json.dumps({"out": out, **res["metrics"]}))
