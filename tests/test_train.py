@@ -205,11 +205,12 @@ def test_ctrl_c_checkpoints_and_resumes(tiny, run, tmp_path):
 
 def test_eval_with_adapter_merges_it(tiny, kto, tmp_path, capsys):
     "josh_eval --adapter: the trained adapter folded into the (unquantised) weights, and the evaluation runs."
-    from josh_nb.eval import eval_parser, eval_parts, josh_eval
+    from josh_nb.core import parse_config
+    from josh_nb.eval import EvalConfig, eval_parts, josh_eval
     out, _ = kto
     args = ["--agent", "react", "--model", f"hf:{tiny}", "--adapter", str(out), "--data", str(mini_dir()), "--split", "val",
             "--limit", "1", "--max-tokens", "4", "--max-messages", "4", "--quiet"]
-    _, agent, _, _ = eval_parts(eval_parser().parse_args(args))
+    _, agent, _, _ = eval_parts(parse_config(EvalConfig, args))
     be = agent.backend
     assert be.adapter == str(out) and be._merged and not hasattr(be.model, "peft_config")   # a plain model, the update folded in
     josh_eval(args + ["--out", str(tmp_path/"r.jsonl")])
