@@ -146,7 +146,10 @@ def _first_item(order:dict, item_id) -> dict:
     return [it for it in order["items"] if it["item_id"] == item_id][0]
 
 def _price_change(products:TauTable, order:dict, item_ids, new_item_ids):
-    "(total price difference, None) for swapping the items for the new variants, or (None, error)."
+    """(total price difference, None) for swapping the listed items of `order` for the new variants, or (None, error):
+    an item the order does not hold, lists of different lengths, a new variant missing or unavailable (checked in that order)."""
+    if (bad := _unlisted(order, item_ids)): return None, f"Error: {bad[0]} not found"
+    if len(item_ids) != len(new_item_ids): return None, "Error: the number of items to be exchanged should match"
     diff = 0
     for old, new in zip(item_ids, new_item_ids):
         item = _first_item(order, old)
@@ -154,6 +157,15 @@ def _price_change(products:TauTable, order:dict, item_ids, new_item_ids):
         if not (new in variants and variants[new]["available"]): return None, f"Error: new item {new} not found or available"
         diff += variants[new]["price"] - item["price"]
     return diff, None
+
+def _payer(data, order:dict, payment_method_id, amount, what:str):
+    "(the customer's payment method `payment_method_id`, None) where it can pay `amount` for `what`, or (None, error)."
+    methods = data["users"][order["user_id"]]["payment_methods"]
+    if payment_method_id not in methods: return None, "Error: payment method not found"
+    method = methods[payment_method_id]
+    if method["source"] == "gift_card" and method["balance"] < amount:
+        return None, f"Error: insufficient gift card balance to pay for {what}"
+    return method, None
 
 # %% ../nbs/11a_tau_tools.ipynb #e6e546f3
 def _pending(data, order_id, verb):
@@ -220,16 +232,12 @@ def modify_pending_order_items(data, order_id:str, item_ids:list, new_item_ids:l
     "Swap items of a pending order for other variants of the same product; settle the price difference now."
     order, err = _pending(data, order_id, "modified")
     if err: return err
-    if (bad := _unlisted(order, item_ids)): return f"Error: {bad[0]} not found"
-    if len(item_ids) != len(new_item_ids): return "Error: the number of items to be exchanged should match"
     products = data["products"]
     diff, err = _price_change(products, order, item_ids, new_item_ids)
     if err: return err
     diff = _money(diff)
-    methods = data["users"][order["user_id"]]["payment_methods"]
-    if payment_method_id not in methods: return "Error: payment method not found"
-    method = methods[payment_method_id]
-    if method["source"] == "gift_card" and method["balance"] < diff: return "Error: insufficient gift card balance to pay for the new item"
+    method, err = _payer(data, order, payment_method_id, diff, "the new item")
+    if err: return err
     order["payment_history"].append({"transaction_type": "payment" if diff > 0 else "refund", "amount": abs(diff),
                                      "payment_method_id": payment_method_id})
     if method["source"] == "gift_card": method["balance"] = round(method["balance"] - diff, 2)
@@ -268,15 +276,11 @@ def exchange_delivered_order_items(data, order_id:str, item_ids:list, new_item_i
     "Request the exchange of items of a delivered order for other variants of the same product."
     order, err = _delivered(data, order_id, "exchanged")
     if err: return err
-    if (bad := _unlisted(order, item_ids)): return f"Error: {bad[0]} not found"
-    if len(item_ids) != len(new_item_ids): return "Error: the number of items to be exchanged should match"
     diff, err = _price_change(data["products"], order, item_ids, new_item_ids)
     if err: return err
     diff = round(diff, 2)
-    methods = data["users"][order["user_id"]]["payment_methods"]
-    if payment_method_id not in methods: return "Error: payment method not found"
-    if methods[payment_method_id]["source"] == "gift_card" and methods[payment_method_id]["balance"] < diff:
-        return "Error: insufficient gift card balance to pay for the price difference"
+    _, err = _payer(data, order, payment_method_id, diff, "the price difference")
+    if err: return err
     order["status"] = "exchange requested"
     order["exchange_items"] = sorted(item_ids)
     order["exchange_new_items"] = sorted(new_item_ids)
