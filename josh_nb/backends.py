@@ -5,6 +5,7 @@
 # %% ../nbs/03_backends.ipynb #1a0ab23a
 from __future__ import annotations
 import argparse, ctypes, gc, json, os, re, sys, warnings
+from dataclasses import dataclass
 from fastcore.basics import patch
 from pathlib import Path
 from .core import *
@@ -16,8 +17,8 @@ from .openai_backend import *
 # %% auto #0
 __all__ = ['DTYPES', 'QUANTIZE', 'CPU_AUTO_ROWS', 'GRAMMARS_KEPT', 'cpu_has_bf16', 'cuda_dtype', 'quantization_config',
            'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'sample_next',
-           'auto_batch_size', 'free_memory_bytes', 'release_heap', 'make_backend', 'gen_batch_arg', 'add_model_options',
-           'model_kind', 'backend_kwargs']
+           'auto_batch_size', 'free_memory_bytes', 'release_heap', 'make_backend', 'gen_batch_arg', 'ModelOptions',
+           'UserModelOptions', 'BatchedModelOptions', 'model_kind', 'backend_kwargs']
 
 # %% ../nbs/03_backends.ipynb #8c193f49
 def _default_device() -> str:
@@ -509,25 +510,33 @@ def gen_batch_arg(s) -> int|str:
     if n < 1: raise argparse.ArgumentTypeError(f"wants a positive integer or 'auto', got {s!r}")
     return n
 
-def add_model_options(p:argparse.ArgumentParser, # a command's parser
-                      user:bool=False,           # also --user-model and --user-base-url
-                      gen_batch=None):           # also --gen-batch, with this default (an int or 'auto')
-    "Add to `p` the options of every command that loads a model: --quantize, --dtype, --base-url, --api-key-env (and more on request)."
-    g = p.add_argument_group("model loading")
-    g.add_argument("--quantize", choices=QUANTIZE, default="none", help="transformers models: 4bit (NF4, the paper's "
-                   "QLoRA; an 8B model on a 16 GB GPU) or 8bit weights through bitsandbytes; CUDA only")
-    g.add_argument("--dtype", choices=DTYPES, default="auto", help="transformers models: auto is bfloat16 on a GPU that has "
-                   "it, else float16; on a CPU bfloat16 where native, else float32")
-    g.add_argument("--base-url", help="openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama) instead of api.openai.com")
-    g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the key for the --base-url / "
-                   "--user-base-url server ($OPENAI_API_KEY goes to api.openai.com only); runs record the name, never the key")
-    if user:
-        g.add_argument("--user-model", help="model of a model user (goal, guide, tau-llm; default: the agent's model)")
-        g.add_argument("--user-base-url", help="openai:MODEL user model: its OpenAI-compatible server (default api.openai.com)")
-    if gen_batch is not None:
-        g.add_argument("--gen-batch", type=gen_batch_arg, default=gen_batch, help="rows a transformers backend decodes "
-                       "together; auto: as many as free memory holds for the longest prompt")
-    return p
+def _loading(help:str, default=None, **kw):
+    "A config field of the 'model loading' group (core's `option`)."
+    return option(help, default, group="model loading", **kw)
+
+@dataclass(kw_only=True)
+class ModelOptions:
+    "How a command loads its model: the options of every command that loads one, as config fields."
+    quantize: str = _loading("transformers models: 4bit (NF4, the paper's QLoRA; an 8B model on a 16 GB GPU) or 8bit "
+                             "weights through bitsandbytes; CUDA only", "none", choices=QUANTIZE)
+    dtype: str = _loading("transformers models: auto is bfloat16 on a GPU that has it, else float16; on a CPU bfloat16 "
+                          "where native, else float32", "auto", choices=DTYPES)
+    base_url: str|None = _loading("openai:MODEL: an OpenAI-compatible server (vLLM, llama.cpp, Ollama) instead of api.openai.com")
+    api_key_env: str|None = _loading("environment variable holding the key for the --base-url / --user-base-url server "
+                                     "($OPENAI_API_KEY goes to api.openai.com only); runs record the name, never the key", metavar="VAR")
+
+@dataclass(kw_only=True)
+class UserModelOptions(ModelOptions):
+    "`ModelOptions`, and the model of a model user."
+    user_model: str|None = _loading("model of a model user (goal, guide, tau-llm; default: the agent's model)")
+    user_base_url: str|None = _loading("openai:MODEL user model: its OpenAI-compatible server (default api.openai.com)")
+
+@dataclass(kw_only=True)
+class BatchedModelOptions(UserModelOptions):
+    "`UserModelOptions`, and how many rows a transformers backend decodes together."
+    gen_batch: int|str = _loading("rows a transformers backend decodes together; auto: as many as free memory holds for "
+                                  "the longest prompt", 64, type=gen_batch_arg)
+
 
 # %% ../nbs/03_backends.ipynb #936123a5
 def model_kind(spec) -> str:
@@ -538,7 +547,7 @@ def model_kind(spec) -> str:
     raise ValueError(f"unknown model spec {s!r}: use {', '.join(OFFLINE_SPECS)}, 'hf:PATH_OR_HUB_ID' or 'openai:MODEL'")
 
 def backend_kwargs(spec,            # the model spec the options are for
-                   a,               # parsed options (`add_model_options`'s; absent ones count as unset)
+                   a,               # a `ModelOptions` config (or any object with its fields; absent ones count as unset)
                    user:bool=False) -> dict: # for the user's model: its server is --user-base-url
     "`make_backend` keyword arguments for `spec` from parsed model options, checked before anything loads."
     get = lambda k, d=None: getattr(a, k, d)

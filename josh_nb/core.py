@@ -167,8 +167,8 @@ def config_fields(cls) -> list:
     return sorted(dataclasses.fields(cls), key=lambda f: "group" in f.metadata)
 
 def config_parser(cls) -> argparse.ArgumentParser:
-    "The parser of config dataclass `cls`: named `cls.prog`, its docstring the description, one option per field."
-    p, hints, groups = argparse.ArgumentParser(prog=cls.prog, description=cls.__doc__), typing.get_type_hints(cls), {}
+    "The parser of config dataclass `cls`: named `cls.prog` (where it has one), its docstring the description, one option per field."
+    p, hints, groups = argparse.ArgumentParser(prog=getattr(cls, "prog", None), description=cls.__doc__), typing.get_type_hints(cls), {}
     for f in config_fields(cls):
         md = f.metadata; kw = {k: v for k, v in md.items() if k not in _NOT_ARGPARSE}
         if f.default is not dataclasses.MISSING: kw.setdefault("default", f.default)

@@ -13,7 +13,7 @@ from .core import *
 from .conversation import *
 from .users import MEMORY
 from .registry import *
-from .backends import backend_kwargs
+from .backends import backend_kwargs, UserModelOptions
 
 # %% auto #0
 __all__ = ['ACTIONS', 'record', 'evaluate', 'pass_hat_k', 'pass_at_k', 'summary_table', 'EvalConfig', 'eval_parser',

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .josh import *
 from .registry import *
-from .backends import backend_kwargs
+from .backends import backend_kwargs, BatchedModelOptions
 
 # %% auto #0
 __all__ = ['SEMANTIC', 'ADDED', 'AGENT_NAMES', 'EMPTY_WHY', 'seed_everything', 'conv_seed', 'parse_shard', 'shard_ids',

@@ -12,7 +12,7 @@ from .core import *
 from .registry import *
 from .eval import evaluate, compare_runs
 from .harvest import harvest, build_datasets, make_harvest_agent, versions, git_commit, setting, read_trees
-from .backends import backend_kwargs
+from .backends import backend_kwargs, BatchedModelOptions
 from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0

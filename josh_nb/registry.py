@@ -14,12 +14,10 @@ from .users import *
 from .model_users import *
 from .tau_env import TauEnv
 from .tau_sim import TauInstructionUser, TauHintUser, TauLLMUser
-from .backends import add_model_options
 
 # %% auto #0
 __all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'TAU_STRATEGY_USERS', 'USERS', 'MODEL_USERS', 'DATA_HELP', 'OPTIONS',
-           'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'shared_option', 'loading_option',
-           'ModelOptions', 'UserModelOptions', 'BatchedModelOptions', 'run_settings']
+           'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'shared_option', 'run_settings']
 
 # %% ../nbs/05b_registry.ipynb #819f5085
 ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
@@ -125,33 +123,6 @@ def shared_option(name:str,          # the shared option, by field name (`max_to
                   **over):            # the other settings this command replaces (default, choices, ...)
     "A config field for the shared option `name` of `OPTIONS`, with this command's replacements."
     return option(**{**OPTIONS[name], **({"help": help} if help else {}), **over})
-
-_LOADING = {a.dest: a for a in add_model_options(argparse.ArgumentParser(), user=True, gen_batch=64)._actions}
-
-def loading_option(name:str, **over):
-    "A config field for the model-loading option `name`, as the backends chapter's `add_model_options` defines it."
-    a = _LOADING[name]
-    kw = {k: v for k, v in dict(choices=a.choices, metavar=a.metavar, type=a.type).items() if v is not None}
-    return option(**{"help": a.help, "default": a.default, "group": "model loading", **kw, **over})
-
-@dataclass(kw_only=True)
-class ModelOptions:
-    "How a command loads its model: `add_model_options` as config fields."
-    quantize: str = loading_option("quantize")
-    dtype: str = loading_option("dtype")
-    base_url: str|None = loading_option("base_url")
-    api_key_env: str|None = loading_option("api_key_env")
-
-@dataclass(kw_only=True)
-class UserModelOptions(ModelOptions):
-    "`ModelOptions`, and the model of a model user."
-    user_model: str|None = loading_option("user_model")
-    user_base_url: str|None = loading_option("user_base_url")
-
-@dataclass(kw_only=True)
-class BatchedModelOptions(UserModelOptions):
-    "`UserModelOptions`, and how many rows a transformers backend decodes together."
-    gen_batch: int|str = loading_option("gen_batch")
 
 def run_settings(c, env) -> dict:
     "What a run directory records of config `c`: its fields that are run settings, in `--help` order, and `data_id(env)`."

@@ -1,10 +1,11 @@
-"""Issue 20/21 on the backend side: --quantize/--dtype/--base-url/--api-key-env/--gen-batch as one set of options, checked
+"""The model-loading options on the backend side: --quantize/--dtype/--base-url/--api-key-env/--gen-batch as one set of options, checked
 before a model loads; a key goes only to the server it belongs to and never into an error message; one-line errors."""
 import argparse, json, os, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest, torch
 from josh_nb.core import BackendError
-from josh_nb.backends import HFBackend, add_model_options, auto_batch_size, backend_kwargs, make_backend, CPU_AUTO_ROWS
+from josh_nb.core import config_parser
+from josh_nb.backends import HFBackend, ModelOptions, BatchedModelOptions, auto_batch_size, backend_kwargs, make_backend, CPU_AUTO_ROWS
 from josh_nb.openai_backend import OpenAIBackend, redact
 from llama_server import chat_response
 
@@ -34,7 +35,7 @@ class AuthServer:
 HI = [{"role": "user", "content": "hi"}]
 
 
-def parser(**kw): return add_model_options(argparse.ArgumentParser(prog="josh_x"), **kw)
+def parser(cls=ModelOptions): return config_parser(cls)
 
 
 def test_openai_key_stays_with_openai(monkeypatch):
@@ -68,7 +69,7 @@ def test_redact_patterns():
 
 
 def test_help_lists_the_options():
-    h = parser(user=True, gen_batch=64).format_help()
+    h = parser(BatchedModelOptions).format_help()
     for opt in ("--quantize {none,4bit,8bit}", "--dtype {auto,bfloat16,float16,float32}", "--base-url", "--api-key-env",
                 "--user-model", "--user-base-url", "--gen-batch"): assert opt in h, opt
 
@@ -91,7 +92,7 @@ def test_one_line_errors(monkeypatch):
         assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="--api-key-env NOPE_X: the environment variable NOPE_X is not set"):
         backend_kwargs("openai:m", parser().parse_args(["--base-url", "http://h:1/v1", "--api-key-env", "NOPE_X"]))
-    with pytest.raises(SystemExit): parser(gen_batch=64).parse_args(["--gen-batch", "0"])
+    with pytest.raises(SystemExit): parser(BatchedModelOptions).parse_args(["--gen-batch", "0"])
 
 
 def test_dtype_auto_and_explicit():
@@ -100,7 +101,7 @@ def test_dtype_auto_and_explicit():
     assert _resolve_dtype("auto", "cpu") == _resolve_dtype(None, "cpu")
     assert _resolve_dtype("float16", "cpu") == torch.float16
     with pytest.raises(ValueError, match="unknown dtype 'int8'"): _resolve_dtype("int8", "cpu")
-    kw = backend_kwargs("smollm2", parser(gen_batch=64).parse_args(["--dtype", "float32", "--gen-batch", "auto"]))
+    kw = backend_kwargs("smollm2", parser(BatchedModelOptions).parse_args(["--dtype", "float32", "--gen-batch", "auto"]))
     assert kw == {"dtype": "float32", "batch_size": "auto"}
 
 

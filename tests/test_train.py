@@ -1,4 +1,4 @@
-"""Training (issue 5): one KTO, one SFT and one DPO step on a tiny model built from a config, on data made by
+"""Training: one KTO, one SFT and one DPO step on a tiny model built from a config, on data made by
 josh_harvest, the saved adapter loaded back into the HF backend, the reference model as the adapter-disabled base, resuming, and the command line."""
 import gc, json, math, warnings
 from pathlib import Path
@@ -220,7 +220,7 @@ def test_eval_with_adapter_merges_it(tiny, kto, tmp_path, capsys):
                    "--adapter", str(out), "--data", str(mini_dir()), "--limit", "1"])
 
 
-# --- issue 20: one base model for generation and training; the authors' KTO data; issue 21: --overwrite deletes only its own
+# --- one base model for generation and training; the authors' KTO data; --overwrite deletes only its own
 
 def _digest(d:Path) -> str:
     import hashlib
