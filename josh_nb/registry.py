@@ -4,7 +4,7 @@
 
 # %% ../nbs/05b_registry.ipynb #7ca17d3a
 from __future__ import annotations
-import argparse, dataclasses, functools, sys
+import argparse, dataclasses, importlib, sys
 from dataclasses import dataclass
 from pathlib import Path
 from .core import *
@@ -12,21 +12,26 @@ from .toolwoz_env import ToolWOZEnv
 from .agents import *
 from .users import *
 from .model_users import *
-from .tau_env import TauEnv
-from .tau_sim import TauInstructionUser, TauHintUser, TauLLMUser
 
 # %% auto #0
 __all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'TAU_STRATEGY_USERS', 'USERS', 'MODEL_USERS', 'DATA_HELP', 'OPTIONS',
            'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'shared_option', 'run_settings']
 
 # %% ../nbs/05b_registry.ipynb #819f5085
+def _tau(name:str):
+    "tau-bench's class `name`, from its environment or simulation chapter, imported on first use."
+    env, sim = (importlib.import_module(f"josh_nb.{m}") for m in ("tau_env", "tau_sim"))
+    return getattr(env, name, None) or getattr(sim, name)
+
 ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
-        "tau-retail": lambda data: TauEnv("retail", data), "tau-airline": lambda data: TauEnv("airline", data)}
+        "tau-retail": lambda data: _tau("TauEnv")("retail", data), "tau-airline": lambda data: _tau("TauEnv")("airline", data)}
 SCRIPTED = {"oracle": OracleAgent, "silent": SilentAgent, "replay": ReplayAgent}
 MODEL_AGENTS = {"react": ReActAgent, "fc": FCAgent}
 AGENTS = {**SCRIPTED, **MODEL_AGENTS}
-TAU_STRATEGY_USERS = {f"tau-{s}": functools.partial(TauLLMUser, strategy=s) for s in ("react", "verify", "reflection")}
-USERS = {**USER_KINDS, "tau-offline": TauInstructionUser, "tau-hint": TauHintUser, "tau-llm": TauLLMUser, **TAU_STRATEGY_USERS}
+TAU_STRATEGY_USERS = {f"tau-{s}": lambda *a, s=s, **k: _tau("TauLLMUser")(*a, strategy=s, **k) for s in ("react", "verify", "reflection")}
+USERS = {**USER_KINDS, **{n: lambda *a, c=c, **k: _tau(c)(*a, **k) for n, c in
+                          (("tau-offline", "TauInstructionUser"), ("tau-hint", "TauHintUser"), ("tau-llm", "TauLLMUser"))},
+         **TAU_STRATEGY_USERS}
 MODEL_USERS = ("goal", "guide", "tau-llm", *TAU_STRATEGY_USERS)
 
 def make_agent(name:str, env=None, backend=None, calls=None, temperature:float=0.0, max_tokens:int=256,
