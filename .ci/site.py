@@ -396,7 +396,7 @@ def broken_links(out:Path) -> list:
 # Markdown tables with numbers that are facts, not measurements: notebook -> {header row: why it may be typed}.
 # Keep it narrow: a header names one table; a measured figure (a time, a rate, a reward, a count of a run) never goes here.
 FACT_TABLES = {
-    "03b_models.ipynb": {
+    "03_models.ipynb": {
         "| spec | model | part distributions | GGUF file | GGUF `general.name`, blocks |":
             "the published model files' sizes and GGUF headers: pinned, and checked by the chapter's code on every use",
     },

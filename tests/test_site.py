@@ -20,7 +20,7 @@ needs_browser = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="headless b
 
 SITE = ROOT/"_site"
 NBS = sorted((p for p in (ROOT/"nbs").glob("*.ipynb") if not p.name.startswith("_")), key=lambda p: (p.stem != "index", p.name))
-NO_PAPER_SECTION = {"00_core.ipynb", "05b_registry.ipynb"}  # shared utilities and the commands' registry: the paper has no section for them
+NO_PAPER_SECTION = {"00_core.ipynb", "05c_registry.ipynb"}  # shared utilities and the commands' registry: the paper has no section for them
 spec = importlib.util.spec_from_file_location("site_builder", ROOT/".ci"/"site.py")
 site = importlib.util.module_from_spec(spec); spec.loader.exec_module(site)
 

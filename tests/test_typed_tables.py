@@ -60,10 +60,10 @@ def test_tables_in_code_and_outputs_pass(tmp_path):
 def test_allowed_facts_are_narrow(tmp_path):
     "An allowance names one notebook and one header row: the same table elsewhere, or another table there, still fails."
     sizes = "| spec | GGUF file |\n|---|---|\n| `qwen` | 491,400,064 bytes |\n"
-    allow = {"03b_models.ipynb": {"| spec | GGUF file |": "pinned file sizes, checked by the chapter's code"}}
-    assert site.typed_measurements(notebook(tmp_path, md(sizes), name="03b_models.ipynb"), facts=allow) == []
+    allow = {"03_models.ipynb": {"| spec | GGUF file |": "pinned file sizes, checked by the chapter's code"}}
+    assert site.typed_measurements(notebook(tmp_path, md(sizes), name="03_models.ipynb"), facts=allow) == []
     assert len(site.typed_measurements(notebook(tmp_path, md(sizes), name="04_other.ipynb"), facts=allow)) == 1
-    assert len(site.typed_measurements(notebook(tmp_path, md(sizes + "\n" + MEASURED), name="03b_models.ipynb"), facts=allow)) == 1
+    assert len(site.typed_measurements(notebook(tmp_path, md(sizes + "\n" + MEASURED), name="03_models.ipynb"), facts=allow)) == 1
 
 def test_the_real_allowances_name_real_tables():
     "Every allowance in FACT_TABLES still names a table of its notebook (a stale one would allow nothing, or a successor)."
