@@ -18,19 +18,19 @@ __all__ = ['ENVS', 'SCRIPTED', 'MODEL_AGENTS', 'AGENTS', 'TAU_STRATEGY_USERS', '
            'make_agent', 'default_user', 'make_eval_user', 'select_ids', 'data_id', 'shared_option', 'run_settings']
 
 # %% ../nbs/05c_registry.ipynb #819f5085
-def _tau(name:str):
-    "tau-bench's class `name`, from its environment or simulation chapter, imported on first use."
-    env, sim = (importlib.import_module(f"josh_nb.{m}") for m in ("tau_env", "tau_sim"))
-    return getattr(env, name, None) or getattr(sim, name)
+def _tau(name:str, *fixed, **kw_fixed):
+    "A factory of tau-bench's class `name` (with these first arguments), which imports its chapter on the first call."
+    def make(*args, **kw):
+        env, sim = (importlib.import_module(f"josh_nb.{m}") for m in ("tau_env", "tau_sim"))
+        return (getattr(env, name, None) or getattr(sim, name))(*fixed, *args, **kw_fixed, **kw)
+    return make
 
-ENVS = {"toolwoz": lambda data: ToolWOZEnv(data),
-        "tau-retail": lambda data: _tau("TauEnv")("retail", data), "tau-airline": lambda data: _tau("TauEnv")("airline", data)}
+ENVS = {"toolwoz": ToolWOZEnv, "tau-retail": _tau("TauEnv", "retail"), "tau-airline": _tau("TauEnv", "airline")}
 SCRIPTED = {"oracle": OracleAgent, "silent": SilentAgent, "replay": ReplayAgent}
 MODEL_AGENTS = {"react": ReActAgent, "fc": FCAgent}
 AGENTS = {**SCRIPTED, **MODEL_AGENTS}
-TAU_STRATEGY_USERS = {f"tau-{s}": lambda *a, s=s, **k: _tau("TauLLMUser")(*a, strategy=s, **k) for s in ("react", "verify", "reflection")}
-USERS = {**USER_KINDS, **{n: lambda *a, c=c, **k: _tau(c)(*a, **k) for n, c in
-                          (("tau-offline", "TauInstructionUser"), ("tau-hint", "TauHintUser"), ("tau-llm", "TauLLMUser"))},
+TAU_STRATEGY_USERS = {f"tau-{s}": _tau("TauLLMUser", strategy=s) for s in ("react", "verify", "reflection")}
+USERS = {**USER_KINDS, "tau-offline": _tau("TauInstructionUser"), "tau-hint": _tau("TauHintUser"), "tau-llm": _tau("TauLLMUser"),
          **TAU_STRATEGY_USERS}
 MODEL_USERS = ("goal", "guide", "tau-llm", *TAU_STRATEGY_USERS)
 
