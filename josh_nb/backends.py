@@ -93,6 +93,7 @@ class HFBackend(Backend):
         self.batch_size, self.top_p, self._grammars, self._compiler, self.adapter = batch_size, top_p, {}, None, None
         self.kv_cache_mb, self._kv, self._merged = kv_cache_mb, None, None
         self.drop_finished = True   # `_decode` lets rows go as they end (False: they ride to the end, as in `generate`)
+        self.prefill_positions = 16384   # most new positions (rows × tokens) one prefill pass takes; longer prefills run in chunks
         if isinstance(model, (str, Path)):
             path, self.device = str(model), device or _default_device()
             self.name = name or path
@@ -288,6 +289,12 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
         match = [None if g is None else xgr.GrammarMatcher(g) for g in grammars]
         bits = xgr.allocate_token_bitmask(len(ids), next(g for g in grammars if g is not None).tokenizer_info.vocab_size)
     cache = {self.cache_arg: past}   # the model updates `past` in place, so one dict serves every step
+    step, done = max(1, self.prefill_positions // len(ids)), 0
+    while x.shape[1] - done > step:  # a long prefill, in chunks of `step` tokens per row: its activations stay bounded
+        self.model(input_ids=x[:, done:done + step], attention_mask=M[:, :L + done + step], position_ids=p[:, done:done + step],
+                   use_cache=True, **cache, **last)
+        done += step
+    x, p = x[:, done:], p[:, done:]
     for t in range(max_tokens):
         logits = self.model(input_ids=x, attention_mask=M, position_ids=p, use_cache=True, **cache,
                             **last).logits[:, -1].float()
