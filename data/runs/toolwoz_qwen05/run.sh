@@ -3,6 +3,7 @@
 # from round 2's harvest on it runs on 6d295c0, which is 5878d4b with one change: a long prefill runs in chunks
 # (prefill_positions), because round 2's harvest on 5878d4b was killed by the kernel's OOM killer at JOSH step 3, twice
 # on 2026-12-05 (22.9 GB resident with a 1.5 GB test beside it, then 24.4 GB alone, on this 24 GB machine).
+# Not enough on its own: on 6d295c0 the same harvest was killed again at step 3 (24.3 GB). Find the peak before resuming.
 # The worktree's josh_nb must come first on sys.path: run from a folder outside the repository (python puts the
 # current folder first) whose ../shared/data is the data directory config.json names.
 set -euo pipefail
