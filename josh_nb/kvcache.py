@@ -143,7 +143,7 @@ def past(self:KVStore, config, parts:list, width:int, room:int=0, shared:int=0):
 @patch
 def keep_shared(self:KVStore, model, rows:list, device, cache_arg:str) -> int:
     "Make sure the store holds the past of the prefix all `rows` share, computed once by `model` on `device` (on the longest kept part); its length (0: none)."
-    import torch
+    import inspect, torch
     s = min(shared_prefix(rows), min(map(len, rows)) - 1)
     if s < MIN_PREFIX: return 0
     pre = rows[0][:s]
@@ -151,7 +151,8 @@ def keep_shared(self:KVStore, model, rows:list, device, cache_arg:str) -> int:
     if n >= s: return s
     if n < MIN_PREFIX: n = 0
     past = self.past(model.config, [(n, seq)], n, room=s - n) if n else None   # exactly the room the rest takes: nothing kept spare
-    out = model(input_ids=torch.tensor([pre[n:]], device=device), use_cache=True, **{cache_arg: past})
+    last = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}   # not a logit per position
+    out = model(input_ids=torch.tensor([pre[n:]], device=device), use_cache=True, **{cache_arg: past}, **last)
     self.put(tuple(pre), [(l.keys[0], l.values[0]) for l in getattr(out, cache_arg).layers])
     return s
 
