@@ -4,8 +4,7 @@
 
 # %% ../nbs/05c_registry.ipynb #7ca17d3a
 from __future__ import annotations
-import argparse, dataclasses, importlib, sys
-from dataclasses import dataclass
+import importlib, sys
 from pathlib import Path
 from .core import *
 from .toolwoz_env import ToolWOZEnv

@@ -1,6 +1,6 @@
 """The model-loading options on the backend side: --quantize/--dtype/--base-url/--api-key-env/--gen-batch as one set of options, checked
 before a model loads; a key goes only to the server it belongs to and never into an error message; one-line errors."""
-import argparse, json, os, threading
+import json, os, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest, torch
 from josh_nb.core import BackendError
