@@ -10,7 +10,7 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['MIN_PREFIX', 'SHARED_PREFIX', 'shared_prefix', 'KVStore', 'growing_layer', 'growing_cache', 'plain_cache',
-           'prefix_split_attention', 'shared_prefix_attention', 'use_shared_prefix_attention',
+           'last_logit_kwargs', 'prefix_split_attention', 'shared_prefix_attention', 'use_shared_prefix_attention',
            'grouped_decode_attention']
 
 # %% ../nbs/03a_kvcache.ipynb #938a5378
@@ -121,6 +121,14 @@ def plain_cache(config) -> bool:
     from transformers import DynamicCache, DynamicLayer
     return all(type(l) is DynamicLayer for l in DynamicCache(config=config).layers)
 
+# %% ../nbs/03a_kvcache.ipynb #a65f171f
+def last_logit_kwargs(model, n:int, device=None) -> dict:
+    "`forward`'s keyword asking `model` for the logits of the last of `n` positions fed per row only ({} when it cannot)."
+    import inspect, torch
+    if "logits_to_keep" not in inspect.signature(model.forward).parameters: return {}
+    # an index, not a slice, when n > 1: the slice is a strided view that `matmul` multiplies by one copy of the weight per row
+    return {"logits_to_keep": 1 if n == 1 else torch.tensor([n - 1], device=device)}
+
 # %% ../nbs/03a_kvcache.ipynb #25041642
 @patch
 def past(self:KVStore, config, parts:list, width:int, room:int=0, shared:int=0):
@@ -143,7 +151,7 @@ def past(self:KVStore, config, parts:list, width:int, room:int=0, shared:int=0):
 @patch
 def keep_shared(self:KVStore, model, rows:list, device, cache_arg:str) -> int:
     "Make sure the store holds the past of the prefix all `rows` share, computed once by `model` on `device` (on the longest kept part); its length (0: none)."
-    import inspect, torch
+    import torch
     s = min(shared_prefix(rows), min(map(len, rows)) - 1)
     if s < MIN_PREFIX: return 0
     pre = rows[0][:s]
@@ -151,8 +159,8 @@ def keep_shared(self:KVStore, model, rows:list, device, cache_arg:str) -> int:
     if n >= s: return s
     if n < MIN_PREFIX: n = 0
     past = self.past(model.config, [(n, seq)], n, room=s - n) if n else None   # exactly the room the rest takes: nothing kept spare
-    last = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}   # not a logit per position
-    out = model(input_ids=torch.tensor([pre[n:]], device=device), use_cache=True, **{cache_arg: past}, **last)
+    out = model(input_ids=torch.tensor([pre[n:]], device=device), use_cache=True, **{cache_arg: past},
+                **last_logit_kwargs(model, s - n, device))   # not a logit per position
     self.put(tuple(pre), [(l.keys[0], l.values[0]) for l in getattr(out, cache_arg).layers])
     return s
 
