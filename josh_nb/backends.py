@@ -479,7 +479,10 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
     "The tokens sampled after each padded row of `ids`, its end-of-sequence token included; rows leave the batch as they end."
     import inspect, torch
     dev, eos = self.device, set(self._eos_ids())
-    last = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(self.base_model.forward).parameters else {}
+    keep = "logits_to_keep" in inspect.signature(self.base_model.forward).parameters
+    # the last position by index, not by slice: hidden[:, -1:] of a multi-token step is a strided view that torch's matmul
+    # multiplies by one copy of the output layer per row (main's last_logit_kwargs; 8 GB for 32 rows of Qwen2.5-0.5B)
+    def last(n): return {"logits_to_keep": 1 if n == 1 else torch.tensor([n - 1], device=dev)} if keep else {}
     M = torch.tensor(mask, device=dev)
     L = past.get_seq_length()                               # the first L slots' keys/values are in `past` already
     p = (M.cumsum(-1) - 1).masked_fill_(M == 0, 0)[:, L:]   # each token at the position it has without padding
@@ -494,12 +497,12 @@ def _decode(self:HFBackend, ids:list, mask:list, past, max_tokens:int, temperatu
     step, done = max(1, self.prefill_positions // len(ids)), 0
     while x.shape[1] - done > step:  # a long prefill, in chunks of `step` tokens per row: its activations stay bounded
         self.model(input_ids=x[:, done:done + step], attention_mask=M[:, :L + done + step], position_ids=p[:, done:done + step],
-                   use_cache=True, **cache, **last)
+                   use_cache=True, **cache, **last(step))
         done += step
     x, p = x[:, done:], p[:, done:]
     for t in range(max_tokens):
         logits = self.model(input_ids=x, attention_mask=M, position_ids=p, use_cache=True, **cache,
-                            **last).logits[:, -1].float()
+                            **last(x.shape[1])).logits[:, -1].float()
         if match is not None:
             for j, i in enumerate(live):
                 if j in ended: continue
