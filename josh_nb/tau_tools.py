@@ -145,27 +145,26 @@ def _first_item(order:dict, item_id) -> dict:
     "The first item of `order` with id `item_id` (IndexError if none)."
     return [it for it in order["items"] if it["item_id"] == item_id][0]
 
-def _price_change(products:TauTable, order:dict, item_ids, new_item_ids):
-    """(total price difference, None) for swapping the listed items of `order` for the new variants, or (None, error):
-    an item the order does not hold, lists of different lengths, a new variant missing or unavailable (checked in that order)."""
-    if (bad := _unlisted(order, item_ids)): return None, f"Error: {bad[0]} not found"
-    if len(item_ids) != len(new_item_ids): return None, "Error: the number of items to be exchanged should match"
+def _swap_terms(data, order:dict, item_ids, new_item_ids, payment_method_id, what:str, money=_money):
+    """(price difference, the paying method, None) for swapping the listed items of `order` for new variants paid or
+    refunded by `payment_method_id`, or (None, None, error), checked in this order: an item the order does not hold,
+    lists of different lengths, a new variant missing or unavailable, an unknown payment method, a gift card short of
+    the difference (for `what`). The difference is summed item by item, then passed through `money`."""
+    if (bad := _unlisted(order, item_ids)): return None, None, f"Error: {bad[0]} not found"
+    if len(item_ids) != len(new_item_ids): return None, None, "Error: the number of items to be exchanged should match"
     diff = 0
     for old, new in zip(item_ids, new_item_ids):
         item = _first_item(order, old)
-        variants = products[item["product_id"]]["variants"]
-        if not (new in variants and variants[new]["available"]): return None, f"Error: new item {new} not found or available"
+        variants = data["products"][item["product_id"]]["variants"]
+        if not (new in variants and variants[new]["available"]): return None, None, f"Error: new item {new} not found or available"
         diff += variants[new]["price"] - item["price"]
-    return diff, None
-
-def _payer(data, order:dict, payment_method_id, amount, what:str):
-    "(the customer's payment method `payment_method_id`, None) where it can pay `amount` for `what`, or (None, error)."
+    diff = money(diff)
     methods = data["users"][order["user_id"]]["payment_methods"]
-    if payment_method_id not in methods: return None, "Error: payment method not found"
+    if payment_method_id not in methods: return None, None, "Error: payment method not found"
     method = methods[payment_method_id]
-    if method["source"] == "gift_card" and method["balance"] < amount:
-        return None, f"Error: insufficient gift card balance to pay for {what}"
-    return method, None
+    if method["source"] == "gift_card" and method["balance"] < diff:
+        return None, None, f"Error: insufficient gift card balance to pay for {what}"
+    return diff, method, None
 
 # %% ../nbs/11a_tau_tools.ipynb #e6e546f3
 def _pending(data, order_id, verb):
@@ -232,18 +231,14 @@ def modify_pending_order_items(data, order_id:str, item_ids:list, new_item_ids:l
     "Swap items of a pending order for other variants of the same product; settle the price difference now."
     order, err = _pending(data, order_id, "modified")
     if err: return err
-    products = data["products"]
-    diff, err = _price_change(products, order, item_ids, new_item_ids)
-    if err: return err
-    diff = _money(diff)
-    method, err = _payer(data, order, payment_method_id, diff, "the new item")
+    diff, method, err = _swap_terms(data, order, item_ids, new_item_ids, payment_method_id, "the new item")
     if err: return err
     order["payment_history"].append({"transaction_type": "payment" if diff > 0 else "refund", "amount": abs(diff),
                                      "payment_method_id": payment_method_id})
     if method["source"] == "gift_card": method["balance"] = round(method["balance"] - diff, 2)
     for old, new in zip(item_ids, new_item_ids):
         item = _first_item(order, old)
-        variant = products[item["product_id"]]["variants"][new]
+        variant = data["products"][item["product_id"]]["variants"][new]
         item["item_id"], item["price"], item["options"] = new, variant["price"], copy.deepcopy(variant["options"])
     order["status"] = "pending (item modified)"
     return json.dumps(order)
@@ -276,10 +271,8 @@ def exchange_delivered_order_items(data, order_id:str, item_ids:list, new_item_i
     "Request the exchange of items of a delivered order for other variants of the same product."
     order, err = _delivered(data, order_id, "exchanged")
     if err: return err
-    diff, err = _price_change(data["products"], order, item_ids, new_item_ids)
-    if err: return err
-    diff = round(diff, 2)
-    _, err = _payer(data, order, payment_method_id, diff, "the price difference")
+    diff, _, err = _swap_terms(data, order, item_ids, new_item_ids, payment_method_id, "the price difference",
+                               money=lambda d: round(d, 2))   # rounded here whatever `strict` says, as tau-bench does
     if err: return err
     order["status"] = "exchange requested"
     order["exchange_items"] = sorted(item_ids)
