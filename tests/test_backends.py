@@ -69,6 +69,17 @@ def test_finished_rows_leave_the_batch(smol):
     assert len(rows) == 1 + max(c.completion_tokens for c in batch) - 1   # a prefill, then one step per token but the last
 
 
+def test_output_layer_gets_one_contiguous_position(tiny):
+    "Every forward, multi-token ones included, hands the output layer one contiguous position per row (a strided slice costs a weight copy per row)."
+    seen, fed = [], []
+    h1 = tiny.model.lm_head.register_forward_pre_hook(lambda m, a: seen.append((a[0].shape[1], a[0].is_contiguous())))
+    h2 = tiny.model.register_forward_pre_hook(lambda m, a, kw: fed.append(kw["input_ids"].shape[1]), with_kwargs=True)
+    try: tiny.complete(PROMPTS, max_tokens=4)
+    finally: h1.remove(); h2.remove()
+    assert max(fed) > 1 and len(seen) == len(fed)            # prefills fed several tokens per row
+    assert seen == [(1, True)] * len(seen), seen
+
+
 def test_free_memory_empties_the_kv_store(tiny):
     "free_memory drops the kept keys/values (josh_loop calls it before training); generation refills the store."
     system = {"role": "system", "content": "You are a travel agent in Cambridge. " * 8}
