@@ -122,10 +122,17 @@ def plain_cache(config) -> bool:
     return all(type(l) is DynamicLayer for l in DynamicCache(config=config).layers)
 
 # %% ../nbs/03a_kvcache.ipynb #a65f171f
+@functools.cache
+def _keeps_logits(cls) -> bool:
+    "Does `cls.forward` take `logits_to_keep`? (Asked once per class: `_decode` asks at every step.)"
+    import inspect
+    return "logits_to_keep" in inspect.signature(cls.forward).parameters
+
 def last_logit_kwargs(model, n:int, device=None) -> dict:
     "`forward`'s keyword asking `model` for the logits of the last of `n` positions fed per row only ({} when it cannot)."
-    import inspect, torch
-    if "logits_to_keep" not in inspect.signature(model.forward).parameters: return {}
+    import torch
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model   # a peft wrapper passes the keyword on
+    if not _keeps_logits(type(base)): return {}
     # an index, not a slice, when n > 1: the slice is a strided view that `matmul` multiplies by one copy of the weight per row
     return {"logits_to_keep": 1 if n == 1 else torch.tensor([n - 1], device=device)}
 
