@@ -12,7 +12,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['EMPTY_VALUES', 'JSON_DEPTH', 'END', 'is_empty', 'norm', 'clean', 'is_subset', 'DataError', 'cache_dir', 'mini_dir',
            'resolve_data_dir', 'write_jsonl', 'read_jsonl', 'atomic_write', 'json_problem', 'at_least',
-           'check_writable', 'option', 'config_fields', 'config_parser', 'parse_config', 'data_cmd', 'data_command',
+           'check_writable', 'option', 'config_fields', 'config_parser', 'parse_config', 'DataCommand', 'data_command',
            'fingerprint', 'fetch_url', 'bootstrap_ci', 'summarize', 'Conversation', 'Completion', 'per_prompt',
            'Backend', 'FunctionBackend', 'BackendError', 'Env', 'oracle_state', 'Action', 'as_json_text', 'Agent',
            'call_parts', 'User']
@@ -186,9 +186,12 @@ def parse_config(cls, argv=None):
     return cls(**vars(config_parser(cls).parse_args(argv)))
 
 # %% ../nbs/00_core.ipynb #1285de3b
-def data_cmd(info:str, download:str):
-    "The `cmd` field of a data command's config: 'info' (the default; `info` says what it prints) or 'download'."
-    return option(f"info: {info}; download: {download}", "info", positional=True, nargs="?", choices=["info", "download"])
+@dataclass(kw_only=True)
+class DataCommand:
+    "What a data command does (`info`, the default, or `download`) and where the data lives; a command subclasses it with its `prog`."
+    cmd: str = option("info: what the data directory holds; download: fetch the public files", "info",
+                      positional=True, nargs="?", choices=["info", "download"])
+    data: str|None = option("data directory (default: $JOSH_NB_DATA, else the download cache)")
 
 def data_command(c,        # a data command's config: `c.cmd` is 'info' or 'download', `c.prog` its name
                  download, # fetches the data; returns the folder it filled

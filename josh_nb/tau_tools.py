@@ -136,6 +136,13 @@ def list_all_product_types(data) -> str:
     return json.dumps({n: names[n] for n in sorted(names)})
 
 # %% ../nbs/11a_tau_tools.ipynb #beb55a9c
+def _order_in(data, order_id, status:str, verb:str):
+    "(order, None) for an order of this view in `status`, or (None, error): it is missing, or it cannot be `verb` in another."
+    orders = data["orders"]
+    if order_id not in orders: return None, "Error: order not found"
+    if orders[order_id]["status"] != status: return None, f"Error: non-{status} order cannot be {verb}"
+    return orders[order_id], None
+
 def _unlisted(order:dict, item_ids) -> list:
     "The listed item ids that `order` holds fewer times than listed (in list order)."
     have = [it["item_id"] for it in order["items"]]
@@ -145,43 +152,39 @@ def _first_item(order:dict, item_id) -> dict:
     "The first item of `order` with id `item_id` (IndexError if none)."
     return [it for it in order["items"] if it["item_id"] == item_id][0]
 
-def _swap_terms(data, order:dict, item_ids, new_item_ids, payment_method_id, what:str, money=_money):
-    """(price difference, the paying method, None) for swapping the listed items of `order` for new variants paid or
-    refunded by `payment_method_id`, or (None, None, error), checked in this order: an item the order does not hold,
-    lists of different lengths, a new variant missing or unavailable, an unknown payment method, a gift card short of
-    the difference (for `what`). The difference is summed item by item, then passed through `money`."""
-    if (bad := _unlisted(order, item_ids)): return None, None, f"Error: {bad[0]} not found"
-    if len(item_ids) != len(new_item_ids): return None, None, "Error: the number of items to be exchanged should match"
+def _swap_terms(data, order_id, status:str, verb:str, item_ids, new_item_ids, payment_method_id, what:str, money=_money):
+    """(order, price difference, the paying method, None) for swapping the listed items of an order in `status` for
+    new variants paid or refunded by `payment_method_id`, or (None, None, None, error), checked in this order: the
+    order missing or in another status (it cannot be `verb`), an item it does not hold, lists of different lengths, a
+    new variant missing or unavailable, an unknown payment method, a gift card short of the difference (for `what`).
+    The difference is summed item by item, then passed through `money`."""
+    order, err = _order_in(data, order_id, status, verb)
+    fail = lambda msg: (None, None, None, msg)
+    if err: return fail(err)
+    if (bad := _unlisted(order, item_ids)): return fail(f"Error: {bad[0]} not found")
+    if len(item_ids) != len(new_item_ids): return fail("Error: the number of items to be exchanged should match")
     diff = 0
     for old, new in zip(item_ids, new_item_ids):
         item = _first_item(order, old)
         variants = data["products"][item["product_id"]]["variants"]
-        if not (new in variants and variants[new]["available"]): return None, None, f"Error: new item {new} not found or available"
+        if not (new in variants and variants[new]["available"]): return fail(f"Error: new item {new} not found or available")
         diff += variants[new]["price"] - item["price"]
     diff = money(diff)
     methods = data["users"][order["user_id"]]["payment_methods"]
-    if payment_method_id not in methods: return None, None, "Error: payment method not found"
+    if payment_method_id not in methods: return fail("Error: payment method not found")
     method = methods[payment_method_id]
     if method["source"] == "gift_card" and method["balance"] < diff:
-        return None, None, f"Error: insufficient gift card balance to pay for {what}"
-    return diff, method, None
+        return fail(f"Error: insufficient gift card balance to pay for {what}")
+    return order, diff, method, None
 
 # %% ../nbs/11a_tau_tools.ipynb #e6e546f3
-def _pending(data, order_id, verb):
-    "(order, None) for a pending order (this view's copy), or (None, error)."
-    orders = data["orders"]
-    if order_id not in orders: return None, "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "pending": return None, f"Error: non-pending order cannot be {verb}"
-    return order, None
-
 def _address(address1, address2, city, state, country, zip) -> dict:
     return {"address1": address1, "address2": address2, "city": city, "state": state, "country": country, "zip": zip}
 
 @tool("retail")
 def cancel_pending_order(data, order_id:str, reason:str) -> str:
     "Cancel a pending order and refund every payment (gift cards at once)."
-    order, err = _pending(data, order_id, "cancelled")
+    order, err = _order_in(data, order_id, "pending", "cancelled")
     if err: return err
     if reason not in ("no longer needed", "ordered by mistake"): return "Error: invalid reason"
     refunds = []
@@ -199,7 +202,7 @@ def cancel_pending_order(data, order_id:str, reason:str) -> str:
 @tool("retail")
 def modify_pending_order_address(data, order_id:str, address1:str, address2:str, city:str, state:str, country:str, zip:str) -> str:
     "Change the shipping address of a pending order."
-    order, err = _pending(data, order_id, "modified")
+    order, err = _order_in(data, order_id, "pending", "modified")
     if err: return err
     order["address"] = _address(address1, address2, city, state, country, zip)
     return json.dumps(order)
@@ -208,7 +211,7 @@ def modify_pending_order_address(data, order_id:str, address1:str, address2:str,
 @tool("retail")
 def modify_pending_order_payment(data, order_id:str, payment_method_id:str) -> str:
     "Pay a pending order with another method: charge the new one, refund the old one (a gift card at once)."
-    order, err = _pending(data, order_id, "modified")
+    order, err = _order_in(data, order_id, "pending", "modified")
     if err: return err
     methods = data["users"][order["user_id"]]["payment_methods"]
     if payment_method_id not in methods: return "Error: payment method not found"
@@ -229,9 +232,8 @@ def modify_pending_order_payment(data, order_id:str, payment_method_id:str) -> s
 @tool("retail")
 def modify_pending_order_items(data, order_id:str, item_ids:list, new_item_ids:list, payment_method_id:str) -> str:
     "Swap items of a pending order for other variants of the same product; settle the price difference now."
-    order, err = _pending(data, order_id, "modified")
-    if err: return err
-    diff, method, err = _swap_terms(data, order, item_ids, new_item_ids, payment_method_id, "the new item")
+    order, diff, method, err = _swap_terms(data, order_id, "pending", "modified", item_ids, new_item_ids, payment_method_id,
+                                           "the new item")
     if err: return err
     order["payment_history"].append({"transaction_type": "payment" if diff > 0 else "refund", "amount": abs(diff),
                                      "payment_method_id": payment_method_id})
@@ -244,18 +246,10 @@ def modify_pending_order_items(data, order_id:str, item_ids:list, new_item_ids:l
     return json.dumps(order)
 
 # %% ../nbs/11a_tau_tools.ipynb #ca01ec4e
-def _delivered(data, order_id, verb):
-    "(order, None) for a delivered order (this view's copy), or (None, error)."
-    orders = data["orders"]
-    if order_id not in orders: return None, "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "delivered": return None, f"Error: non-delivered order cannot be {verb}"
-    return order, None
-
 @tool("retail")
 def return_delivered_order_items(data, order_id:str, item_ids:list, payment_method_id:str) -> str:
     "Request the return of items of a delivered order."
-    order, err = _delivered(data, order_id, "returned")
+    order, err = _order_in(data, order_id, "delivered", "returned")
     if err: return err
     if payment_method_id not in data["users"][order["user_id"]]["payment_methods"]: return "Error: payment method not found"
     if "gift_card" not in payment_method_id and payment_method_id != order["payment_history"][0]["payment_method_id"]:
@@ -269,10 +263,8 @@ def return_delivered_order_items(data, order_id:str, item_ids:list, payment_meth
 @tool("retail")
 def exchange_delivered_order_items(data, order_id:str, item_ids:list, new_item_ids:list, payment_method_id:str) -> str:
     "Request the exchange of items of a delivered order for other variants of the same product."
-    order, err = _delivered(data, order_id, "exchanged")
-    if err: return err
-    diff, _, err = _swap_terms(data, order, item_ids, new_item_ids, payment_method_id, "the price difference",
-                               money=lambda d: round(d, 2))   # rounded here whatever `strict` says, as tau-bench does
+    order, diff, _, err = _swap_terms(data, order_id, "delivered", "exchanged", item_ids, new_item_ids, payment_method_id,
+                                      "the price difference", money=lambda d: round(d, 2))   # rounded whatever `strict` says, as tau-bench does
     if err: return err
     order["status"] = "exchange requested"
     order["exchange_items"] = sorted(item_ids)

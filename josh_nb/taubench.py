@@ -355,11 +355,9 @@ def download_tau(dest=None, domains=tuple(TAU_DOMAINS), fetch=fetch_url) -> Path
 
 # %% ../nbs/11_taubench.ipynb #9d562d06
 @dataclass(kw_only=True)
-class TauConfig:
-    "Inspect or download the tau-bench retail and airline data."
+class TauConfig(DataCommand):
+    "Print the tasks per split and the tools of each tau-bench domain (retail, airline), or download them."
     prog = "josh_tau"   # not a field: the command's name
-    cmd: str = data_cmd("tasks per split and tools per domain", "fetch the public tau-bench files")
-    data: str|None = option("data directory (default: $JOSH_NB_DATA, else the cache)")
 
 def _print_domains(data):
     "Print the tasks per split and the tools of each tau-bench domain in the data directory `data`."

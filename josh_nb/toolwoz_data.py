@@ -334,11 +334,9 @@ def download(dest=None, fetch=fetch_url, kto:bool=False):
 
 # %% ../nbs/01_toolwoz_data.ipynb #83b03f4c
 @dataclass(kw_only=True)
-class DataConfig:
-    "Inspect or download the ToolWOZ data."
+class DataConfig(DataCommand):
+    "Print the split table of the ToolWOZ data (without a data directory: the embedded mini dataset) or download it."
     prog = "josh_data"   # not a field: the command's name
-    cmd: str = data_cmd("the split table of a data directory", "fetch the public files")
-    data: str|None = option("data directory (default: $JOSH_NB_DATA, the cache, else the embedded mini dataset)")
     kto: bool = option("download: also the authors' KTO data (llama3-josh-toolwoz-for-KTO.zip)", False)
 
 def _print_splits(data):
