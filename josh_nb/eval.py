@@ -68,6 +68,7 @@ def evaluate(env, ids:list, agent:Agent, user:User, out=None,
             if isinstance(s0, int): who.seed = s0
     return recs
 
+# %% ../nbs/06_eval.ipynb #c8072fcd
 def pass_hat_k(recs:list, k:int) -> float:
     "tau-bench's pass^k: over tasks, the chance that k trials drawn from a task's n all succeed, C(c, k) / C(n, k)."
     from math import comb
@@ -128,6 +129,7 @@ class EvalConfig(UserModelOptions):
     batch: int = shared_option("batch")
     quiet: bool = shared_option("quiet")
 
+# %% ../nbs/06_eval.ipynb #86b18aab
 def eval_parser() -> argparse.ArgumentParser:
     "The command line of `josh_eval`: `EvalConfig`'s fields."
     return config_parser(EvalConfig)
@@ -176,6 +178,7 @@ def check_eval_out(out, settings:dict, resume:bool=False, force:bool=False, call
     read_jsonl(p)   # a damaged line (other than a torn last one) is reported now, not after a model is loaded
     return True
 
+# %% ../nbs/06_eval.ipynb #f7e874a4
 def eval_parts(c:EvalConfig, env=None, agent=None) -> tuple:
     "Environment, agent and user of a `josh_eval` config (`env` and a scripted `agent` when already made); models are loaded only when needed."
     env = env or ENVS[c.env](c.data)

@@ -104,6 +104,7 @@ def git_commit():
 
 def now() -> str: return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
+# %% ../nbs/08_harvest.ipynb #21d7f556
 def read_manifest(run):
     "The manifest of the run directory `run` (None when it has none), checked to be one a harvest wrote."
     p = Path(run)/"manifest.json"
@@ -240,6 +241,7 @@ def _parts(c:HarvestConfig, env=None):
         ub = backend if not c.user_model or c.user_model == c.model else make_backend(c.user_model, **backend_kwargs(c.user_model, c, user=True))
     return env, agent, make_eval_user(c.user, ub, temperature=c.temperature, seed=c.seed)
 
+# %% ../nbs/08_harvest.ipynb #98ea2e9e
 EMPTY_WHY = {"sft": "no conversation reached reward 1.0", "kto": "no branch earned a reward",
              "dpo": "no rewarded branch had a failed sibling"}
 

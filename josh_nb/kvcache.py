@@ -109,6 +109,7 @@ def growing_layer():
 
     return GrowingLayer
 
+# %% ../nbs/03a_kvcache.ipynb #326ccce7
 def growing_cache(config, room:int, layers:list=None):
     "A `DynamicCache` for a model with `config`: the given `layers`, else `GrowingLayer`s with `room` free in place of its plain ones."
     from transformers import DynamicCache, DynamicLayer

@@ -200,6 +200,7 @@ def read_config(p) -> dict:
     if not isinstance(c, dict): raise DataError(f"{p} is not a settings object; mend it or use another --out")
     return c
 
+# %% ../nbs/10_loop.ipynb #f83445fa
 def run_loop(c:LoopConfig, log=print) -> list:
     "Baseline, then `c.rounds` rounds of harvest → train → evaluate in run directory `c.out`; the results rows."
     from josh_nb.backends import make_backend
@@ -238,6 +239,7 @@ def run_loop(c:LoopConfig, log=print) -> list:
     plot_rounds(rows, out/"results.png")
     return rows
 
+# %% ../nbs/10_loop.ipynb #d3c5960d
 def loop_summary(rows:list) -> dict:
     "The run in one JSON-able line: each round's n, avg reward and success rate, the last round's p against round 0, what trained."
     return {"rounds": [{k: r[k] for k in ("round", "n", "avg_reward", "success_rate")} for r in rows],

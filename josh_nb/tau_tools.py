@@ -427,6 +427,7 @@ def update_reservation_baggages(data, reservation_id:str, total_baggages:int, no
     if price != 0: r["payment_history"].append({"payment_id": payment_id, "amount": price})
     return json.dumps(r)
 
+# %% ../nbs/11a_tau_tools.ipynb #02db408e
 @tool("airline")
 def update_reservation_passengers(data, reservation_id:str, passengers:list) -> str:
     "Replace the passengers' details (same number of passengers)."

@@ -238,6 +238,7 @@ def _sigint_sets(cb):
     try: yield
     finally: signal.signal(signal.SIGINT, old)
 
+# %% ../nbs/09_train.ipynb #7ff3cd88
 def _finished(out:Path) -> bool: return (out/"train_result.json").is_file() and (out/"adapter_config.json").is_file()
 
 def _peak_memory(device:str) -> dict:
@@ -283,6 +284,7 @@ def check_overwrite(out,         # the output folder `train(overwrite=True)` wou
     if names and not any(n in TRAIN_MARKERS or n.startswith("checkpoint-") for n in names):
         raise ValueError(f"refusing to overwrite {out}: it is not a previous josh_train output (no adapter, record, log or checkpoint)")
 
+# %% ../nbs/09_train.ipynb #615d7bfb
 def _shared_base(model):
     "(base model, tokenizer) of `model` if it is a loaded `HFBackend`, its adapter unloaded and its KV store emptied; else None."
     from josh_nb.backends import HFBackend
@@ -314,6 +316,7 @@ def release_memory():
     if torch.cuda.is_available(): torch.cuda.empty_cache()
     release_heap()
 
+# %% ../nbs/09_train.ipynb #de6b0c6a
 def train(data,                  # harvest run dir, .jsonl file, the authors' KTO .zip, list of rows, `datasets.Dataset`, or {algo: rows}
           algo:str="kto",        # 'kto' (the paper's), 'sft' or 'dpo'
           model="smollm2",       # 'smollm2', a .gguf file, a checkpoint folder, a hub id, or a loaded `HFBackend` (shared: see below)
@@ -344,6 +347,7 @@ def train(data,                  # harvest run dir, .jsonl file, the authors' KT
         return json.loads((out/"train_result.json").read_text())
     with _hushed(quiet): return _fit(rows, src, algo, model, out, adapter, device, quantize, dtype, callbacks, report_to, quiet, rc)
 
+# %% ../nbs/09_train.ipynb #884a837f
 def _fit(rows, src, algo, model, out:Path, adapter, device, quantize, dtype, callbacks, report_to, quiet, rc) -> dict:
     "The body of `train`: load (or borrow), train, save, give back; return the record."
     if algo == "kto" and len(rows) < 2: raise ValueError("KTO needs at least 2 rows (its KL estimate pairs rows within a batch)")
@@ -362,6 +366,7 @@ def _fit(rows, src, algo, model, out:Path, adapter, device, quantize, dtype, cal
     finally:
         if shared is not None: _give_back(tr_box[0] if tr_box else None, mdl, shared[0])
 
+# %% ../nbs/09_train.ipynb #51664e2a
 def _run(box, rows, src, algo, mdl, tok, path, out, adapter, callbacks, report_to, quiet, rc, shared) -> dict:
     "Train `mdl` (its trainer kept in `box` for whoever gives a shared base back), save, and return the record."
     dev = str(next(mdl.parameters()).device)
