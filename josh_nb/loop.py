@@ -17,8 +17,8 @@ from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'LoopConfig',
-           'loop_parser', 'training_rows', 'check_loop_options', 'read_config', 'run_loop', 'loop_summary', 'josh_loop',
-           'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary']
+           'loop_parser', 'training_rows', 'stage_adapter', 'check_loop_options', 'read_config', 'run_loop',
+           'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -160,9 +160,18 @@ def training_rows(harvests:list, algo:str, sft_min_reward:float=1.0) -> list:
     if algo == "sft": return [r for t in trees for r in sft_examples(t, min_reward=sft_min_reward, mask_errors=sft_min_reward < 1)]
     return datasets_from_trees(trees)[algo]
 
-def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print) -> dict:
-    "Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory)."
+def stage_adapter(d, rec:dict) -> Path:
+    "The adapter a finished training stage in folder `d` left: its recorded folder name, looked up in `d` (a run directory moves)."
+    return Path(d)/Path(rec.get("adapter") or "adapter").name
+
+def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_adapter:bool=True) -> dict:
+    """Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory).
+    A run keeps its records and trees, not its weights: a finished stage whose adapter is gone retrains it if `need_adapter`."""
     from josh_nb.train import train
+    rec = stage_done(d)
+    if rec is not None and need_adapter and "skipped" not in rec and not stage_adapter(d, rec).is_dir():
+        log(f"josh_loop: {Path(d).name}: the adapter is not here (a run keeps its trees, not its weights): retraining it")
+        (Path(d)/"done.json").rename(Path(d)/"done_before_retraining.json")
     def fn():
         algos, init, done = c.algo.split("+"), None, {}
         data = {al: training_rows(harvests, al, c.sft_min_reward) for al in algos}
@@ -175,8 +184,9 @@ def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print) -> dic
         for al in algos:   # sft+kto: SFT first, then KTO goes on training the same adapter
             if counts[al] < MIN_ROWS[al]: log(f"josh_loop: too few {al} examples ({counts[al]}): {al} skipped"); continue
             init = Path(d)/(f"{al}_adapter" if al != algos[-1] else "adapter")
-            res = train(data[al], algo=al, model=c.model, out=init, adapter=done.get("adapter"), quiet=c.quiet, **over)
-            done.update({f"{al}_{k}": v for k, v in res["metrics"].items() if isinstance(v, (int, float, str))}, adapter=str(init))
+            res = train(data[al], algo=al, model=c.model, out=init, adapter=done.get("adapter") and Path(d)/done["adapter"],
+                        dtype=c.dtype, quiet=c.quiet, **over)
+            done.update({f"{al}_{k}": v for k, v in res["metrics"].items() if isinstance(v, (int, float, str))}, adapter=init.name)
         return dict(rows=sum(counts.values()), counts=counts, **done)
     return run_stage(d, fn, log)
 
@@ -226,11 +236,11 @@ def run_loop(c:LoopConfig, log=print) -> list:
         rd = out/f"round{r}"
         _harvest_stage(rd/"harvest", env, backend, harvest_ids, c, adapter, log, ub=ub)
         harvests.append(rd/"harvest")
-        t = _train_stage(rd/"train", harvests, c, backend, log)
+        t = _train_stage(rd/"train", harvests, c, backend, log, need_adapter=stage_done(rd/"eval") is None)
         if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
             log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
         else:
-            adapter = Path(t.get("adapter") or rd/"train"/"adapter")
+            adapter = stage_adapter(rd/"train", t)
             last = _eval_stage(rd/"eval", env, backend, eval_ids, c, adapter, log, ub=ub)
         rows.append(dict(round_row(r, last, base), train_rows=t["rows"], trained="skipped" not in t))
     import pandas as pd
