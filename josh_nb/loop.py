@@ -172,6 +172,8 @@ def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_a
     if rec is not None and need_adapter and "skipped" not in rec and not stage_adapter(d, rec).is_dir():
         log(f"josh_loop: {Path(d).name}: the adapter is not here (a run keeps its trees, not its weights): retraining it")
         (Path(d)/"done.json").rename(Path(d)/"done_before_retraining.json")
+        part = Path(d).parent/"eval"/"results.jsonl"   # an unfinished evaluation of the lost adapter: kept, not continued
+        if part.exists(): part.rename(part.with_name("results_before_retraining.jsonl"))
     def fn():
         algos, init, done = c.algo.split("+"), None, {}
         data = {al: training_rows(harvests, al, c.sft_min_reward) for al in algos}
