@@ -168,12 +168,12 @@ def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_a
     """Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory).
     A run keeps its records and trees, not its weights: a finished stage whose adapter is gone retrains it if `need_adapter`."""
     from josh_nb.train import train
-    rec = stage_done(d)
-    if rec is not None and need_adapter and "skipped" not in rec and not stage_adapter(d, rec).is_dir():
+    from josh_nb.models import file_sha256
+    lost = stage_done(d)
+    if not (lost is not None and need_adapter and "skipped" not in lost and not stage_adapter(d, lost).is_dir()): lost = None
+    if lost:
         log(f"josh_loop: {Path(d).name}: the adapter is not here (a run keeps its trees, not its weights): retraining it")
         (Path(d)/"done.json").rename(Path(d)/"done_before_retraining.json")
-        part = Path(d).parent/"eval"/"results.jsonl"   # an unfinished evaluation of the lost adapter: kept, not continued
-        if part.exists(): part.rename(part.with_name("results_before_retraining.jsonl"))
     def fn():
         algos, init, done = c.algo.split("+"), None, {}
         data = {al: training_rows(harvests, al, c.sft_min_reward) for al in algos}
@@ -189,8 +189,17 @@ def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_a
             res = train(data[al], algo=al, model=c.model, out=init, adapter=done.get("adapter") and Path(d)/done["adapter"],
                         dtype=c.dtype, quiet=c.quiet, **over)
             done.update({f"{al}_{k}": v for k, v in res["metrics"].items() if isinstance(v, (int, float, str))}, adapter=init.name)
+        if init: done["adapter_sha256"] = file_sha256(init/"adapter_model.safetensors")   # tells a retrained adapter from the lost one
         return dict(rows=sum(counts.values()), counts=counts, **done)
-    return run_stage(d, fn, log)
+    rec = run_stage(d, fn, log)
+    part = Path(d).parent/"eval"/"results.jsonl"   # what the round's unfinished evaluation had held with the lost adapter
+    if lost and part.exists():
+        if lost.get("adapter_sha256") and lost.get("adapter_sha256") == rec.get("adapter_sha256"):
+            log(f"josh_loop: {Path(d).name}: the retrained adapter is the lost one bit for bit: its evaluation goes on")
+        else:
+            log(f"josh_loop: {Path(d).name}: the retrained adapter is not the lost one: its evaluation starts again")
+            part.rename(part.with_name("results_before_retraining.jsonl"))
+    return rec
 
 # %% ../nbs/10_loop.ipynb #c1ac5363
 def check_loop_options(c:LoopConfig):
