@@ -247,7 +247,8 @@ def run_loop(c:LoopConfig, log=print) -> list:
         rd = out/f"round{r}"
         _harvest_stage(rd/"harvest", env, backend, harvest_ids, c, adapter, log, ub=ub)
         harvests.append(rd/"harvest")
-        t = _train_stage(rd/"train", harvests, c, backend, log, need_adapter=stage_done(rd/"eval") is None)
+        needed = stage_done(rd/"eval") is None or (r < c.rounds and stage_done(out/f"round{r+1}"/"harvest") is None)
+        t = _train_stage(rd/"train", harvests, c, backend, log, need_adapter=needed)   # the next harvest samples from it too
         if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
             log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
         else:
