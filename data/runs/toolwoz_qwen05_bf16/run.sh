@@ -1,6 +1,7 @@
 #!/bin/bash
 # Start or resume the real-ToolWOZ loop recorded here on its own code, whatever main holds now: a2407b8 for round 0's
-# evaluation, be13f92 from round 1's harvest on (a2407b8 plus each adapter's sha256 recorded, and an unfinished
+# evaluation, be13f92 for round 1's harvest and training, 6479a2d from then on (a2407b8 plus each adapter's sha256 recorded, a lost adapter retrained for
+# the next harvest too, and an unfinished
 # evaluation whose adapter was lost set aside unless the retrained one is the same bit for bit), in bfloat16
 # (pinned, so that a machine without native bfloat16 resumes it in the same dtype, slowly). Only what git keeps survives
 # a session: records, evaluation logs and the harvests' trees; an adapter a later stage needs is retrained from the trees.
@@ -9,9 +10,9 @@
 # the data directory config.json names.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
-CODE=/tmp/loopcode_be13f92
+CODE=/tmp/loopcode_6479a2d
 git -C "$REPO" worktree prune
-[ -d $CODE ] || git -C "$REPO" worktree add -f --detach $CODE be13f92
+[ -d $CODE ] || git -C "$REPO" worktree add -f --detach $CODE 6479a2d
 mkdir -p "$REPO/../loopcwd" && cd "$REPO/../loopcwd"
 export PYTHONPATH=$CODE
 exec python -c 'import signal, sys, josh_nb; signal.signal(signal.SIGINT, signal.default_int_handler); assert josh_nb.__file__.startswith(sys.path[1]), josh_nb.__file__; from josh_nb.loop import josh_loop; sys.argv=["josh_loop"]+sys.argv[1:]; sys.exit(josh_loop())' \
