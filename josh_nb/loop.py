@@ -18,7 +18,7 @@ from .josh import sft_examples, datasets_from_trees
 # %% auto #0
 __all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'LoopConfig',
            'loop_parser', 'training_rows', 'stage_adapter', 'check_loop_options', 'read_config', 'run_loop',
-           'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary']
+           'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary', 'run_rounds']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -332,3 +332,16 @@ def run_summary(run) -> dict:
     return dict(config=json.loads((run/"config.json").read_text()), rows=json.loads((run/"results.json").read_text()),
                 seconds={k: v.get("seconds") for k, v in stages.items()}, stages=stages,
                 run=json.loads((run/"run.json").read_text()) if (run/"run.json").is_file() else {})
+
+# %% ../nbs/10_loop.ipynb #runrounds01
+def run_rounds(run, finished:bool=False):
+    """A recorded `josh_loop` run as it stands, finished or not: its evaluations by round, each round's row (paired with
+    round 0 on the dialogues both evaluated) and its stages' records. `finished`: only the evaluations whose stage finished."""
+    run = Path(run)
+    stages = {str(p.parent.relative_to(run)): json.loads(p.read_text()) for p in sorted(run.rglob("done.json"))}
+    evals = {int(p.parent.parent.name[5:]): read_jsonl(p) for p in sorted(run.glob("round*/eval/results.jsonl"))
+             if not finished or f"{p.parent.parent.name}/eval" in stages}
+    rows = [round_row(r, recs, [x for x in evals[0] if x["id"] in {y["id"] for y in recs}] if r else None)
+            for r, recs in sorted(evals.items())]
+    return evals, rows, stages
+
