@@ -17,8 +17,9 @@ from .josh import sft_examples, datasets_from_trees
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'LoopConfig',
-           'loop_parser', 'training_rows', 'stage_adapter', 'check_loop_options', 'read_config', 'run_loop',
-           'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary', 'run_rounds']
+           'loop_parser', 'training_rows', 'stage_adapter', 'check_loop_options', 'read_config', 'adapters_needed',
+           'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary',
+           'run_rounds']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -95,6 +96,9 @@ class LoopConfig(BatchedModelOptions):
     max_steps: int = shared_option("max_steps", "JOSH steps per conversation (paper: 15; 3 keeps the CPU default under 15 minutes)", default=3)
     algo: str = option("training objective (paper: kto; the CPU default: sft, on golden paths); sft+kto: SFT on golden paths, then KTO "
                        "on the same adapter", "sft", choices=["kto", "sft", "dpo", "sft+kto"])
+    train_on: str = option("what a round's training learns from: all, a fresh adapter on every harvest so far; new, the previous "
+                           "round's adapter trained further on this round's harvest alone (a round's training time stops growing "
+                           "with the rounds)", "all", choices=["all", "new"])
     sft_min_reward: float = option("SFT trains on the golden paths of conversations that reached this reward (paper: 1.0, paths with "
                                    "errors dropped; below 1: the golden path up to the last reward earned, paths with errors kept with "
                                    "their failing agent turns left out of the loss)", 0.0)
@@ -164,19 +168,22 @@ def stage_adapter(d, rec:dict) -> Path:
     "The adapter a finished training stage in folder `d` left: its recorded folder name, looked up in `d` (a run directory moves)."
     return Path(d)/Path(rec.get("adapter") or "adapter").name
 
-def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_adapter:bool=True) -> dict:
-    """Train a fresh adapter on the data of every harvest so far (`backend` first frees what it keeps: training needs the memory).
+def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_adapter:bool=True, start=None) -> dict:
+    """Train a fresh adapter on the data of every harvest so far or, with `c.train_on` 'new', go on training `start` (the
+    previous round's adapter) on the last harvest alone; `backend` first frees what it keeps: training needs the memory.
     A run keeps its records and trees, not its weights: a finished stage whose adapter is gone retrains it if `need_adapter`."""
     from josh_nb.train import train
     from josh_nb.models import file_sha256
     lost = stage_done(d)
     if not (lost is not None and need_adapter and "skipped" not in lost and not stage_adapter(d, lost).is_dir()): lost = None
     if lost:
-        log(f"josh_loop: {Path(d).name}: the adapter is not here (a run keeps its trees, not its weights): retraining it")
+        log(f"josh_loop: round {Path(d).parent.name[5:]}: the adapter is not here (a run keeps its trees, not its weights): retraining it")
         (Path(d)/"done.json").rename(Path(d)/"done_before_retraining.json")
     def fn():
         algos, init, done = c.algo.split("+"), None, {}
-        data = {al: training_rows(harvests, al, c.sft_min_reward) for al in algos}
+        if start is not None and not (Path(start)/"adapter_config.json").is_file():
+            raise DataError(f"--train-on new: {start}, the adapter this round goes on training, is not there")
+        data = {al: training_rows(harvests[-1:] if c.train_on == "new" else harvests, al, c.sft_min_reward) for al in algos}
         counts = {al: len(rows) for al, rows in data.items()}
         if all(counts[al] < MIN_ROWS[al] for al in algos):
             return dict(rows=sum(counts.values()), counts=counts, skipped=f"too few {c.algo} examples to train on")
@@ -186,18 +193,24 @@ def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_a
         for al in algos:   # sft+kto: SFT first, then KTO goes on training the same adapter
             if counts[al] < MIN_ROWS[al]: log(f"josh_loop: too few {al} examples ({counts[al]}): {al} skipped"); continue
             init = Path(d)/(f"{al}_adapter" if al != algos[-1] else "adapter")
-            res = train(data[al], algo=al, model=c.model, out=init, adapter=done.get("adapter") and Path(d)/done["adapter"],
-                        dtype=c.dtype, quiet=c.quiet, **over)
+            res = train(data[al], algo=al, model=c.model, out=init, adapter=Path(d)/done["adapter"] if done else start,
+                        dtype=c.dtype, quiet=c.quiet, **over)   # sft+kto: KTO goes on from SFT's adapter
             done.update({f"{al}_{k}": v for k, v in res["metrics"].items() if isinstance(v, (int, float, str))}, adapter=init.name)
         if init: done["adapter_sha256"] = file_sha256(init/"adapter_model.safetensors")   # tells a retrained adapter from the lost one
+        if start is not None: done["started_from"] = f"{Path(start).parent.parent.name}/{Path(start).parent.name}/{Path(start).name}"
         return dict(rows=sum(counts.values()), counts=counts, **done)
     rec = run_stage(d, fn, log)
-    part = Path(d).parent/"eval"/"results.jsonl"   # what the round's unfinished evaluation had held with the lost adapter
-    if lost and part.exists():
-        if lost.get("adapter_sha256") and lost.get("adapter_sha256") == rec.get("adapter_sha256"):
-            log(f"josh_loop: {Path(d).name}: the retrained adapter is the lost one bit for bit: its evaluation goes on")
+    if not lost: return rec
+    ev = Path(d).parent/"eval"; part = ev/"results.jsonl"   # what the round's evaluation had held with the lost adapter
+    same = bool(lost.get("adapter_sha256")) and lost.get("adapter_sha256") == rec.get("adapter_sha256")
+    where = f"round {Path(d).parent.name[5:]}"
+    if stage_done(ev) is not None:   # a finished evaluation is the lost adapter's record: it stands; what follows uses the new one
+        log(f"josh_loop: {where}: the retrained adapter is {'the lost one bit for bit' if same else 'not the lost one'}; "
+            "the round's finished evaluation stands")
+    elif part.exists():
+        if same: log(f"josh_loop: {where}: the retrained adapter is the lost one bit for bit: its evaluation goes on")
         else:
-            log(f"josh_loop: {Path(d).name}: the retrained adapter is not the lost one: its evaluation starts again")
+            log(f"josh_loop: {where}: the retrained adapter is not the lost one: its evaluation starts again")
             part.rename(part.with_name("results_before_retraining.jsonl"))
     return rec
 
@@ -222,6 +235,26 @@ def read_config(p) -> dict:
     return c
 
 # %% ../nbs/10_loop.ipynb #f83445fa
+def adapters_needed(out, rounds:int, train_on:str="all") -> set:
+    """The rounds of run directory `out` whose adapter a resumed run still needs: for the round's evaluation, for a later
+    harvest that samples from it or, with `train_on` 'new', for a later training that goes on from it. A needed adapter
+    that was lost is retrained; with 'new' that needs the adapter its training went on from, so that one is needed too."""
+    out, need, cur, start = Path(out), set(), None, {}   # cur: the round whose adapter the agent carries
+    for r in range(1, rounds + 1):
+        rd = out/f"round{r}"
+        if cur and stage_done(rd/"harvest") is None: need.add(cur)
+        t = stage_done(rd/"train")
+        if t is not None and "skipped" in t: continue   # no new adapter: the agent stays the previous round's
+        if train_on == "new" and cur and t is None: need.add(cur)
+        start[r], cur = cur, r
+        if stage_done(rd/"eval") is None: need.add(r)
+    todo = list(need) if train_on == "new" else []
+    while todo:
+        r = todo.pop(); t = stage_done(out/f"round{r}"/"train")
+        if start.get(r) and t and not stage_adapter(out/f"round{r}"/"train", t).is_dir() and start[r] not in need:
+            need.add(start[r]); todo.append(start[r])
+    return need
+
 def run_loop(c:LoopConfig, log=print) -> list:
     "Baseline, then `c.rounds` rounds of harvest → train → evaluate in run directory `c.out`; the results rows."
     from josh_nb.backends import make_backend
@@ -243,12 +276,12 @@ def run_loop(c:LoopConfig, log=print) -> list:
         ub = backend if not c.user_model or c.user_model == c.model else make_backend(c.user_model, **backend_kwargs(c.user_model, c, user=True))
     base = _eval_stage(out/"round0"/"eval", env, backend, eval_ids, c, log=log, ub=ub)
     rows, harvests, adapter, last = [round_row(0, base, None)], [], None, base
+    need = adapters_needed(out, c.rounds, c.train_on)
     for r in range(1, c.rounds + 1):
         rd = out/f"round{r}"
         _harvest_stage(rd/"harvest", env, backend, harvest_ids, c, adapter, log, ub=ub)
         harvests.append(rd/"harvest")
-        needed = stage_done(rd/"eval") is None or (r < c.rounds and stage_done(out/f"round{r+1}"/"harvest") is None)
-        t = _train_stage(rd/"train", harvests, c, backend, log, need_adapter=needed)   # the next harvest samples from it too
+        t = _train_stage(rd/"train", harvests, c, backend, log, need_adapter=r in need, start=adapter if c.train_on == "new" else None)
         if "skipped" in t:   # the agent is the previous round's: its (greedy) evaluation stands
             log(f"josh_loop: round {r}: {t['skipped']}; the agent is unchanged, so is its evaluation")
         else:
