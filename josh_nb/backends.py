@@ -17,8 +17,8 @@ from .openai_backend import *
 # %% auto #0
 __all__ = ['DTYPES', 'QUANTIZE', 'CPU_AUTO_ROWS', 'GRAMMARS_KEPT', 'cpu_has_bf16', 'cuda_dtype', 'quantization_config',
            'HFBackend', 'tool_call_text', 'tools_prompt', 'adapt_messages', 'parse_tool_calls', 'sample_next',
-           'auto_batch_size', 'free_memory_bytes', 'release_heap', 'steady_heap', 'make_backend', 'gen_batch_arg',
-           'ModelOptions', 'UserModelOptions', 'BatchedModelOptions', 'model_kind', 'backend_kwargs']
+           'auto_batch_size', 'free_memory_bytes', 'release_heap', 'make_backend', 'gen_batch_arg', 'ModelOptions',
+           'UserModelOptions', 'BatchedModelOptions', 'model_kind', 'backend_kwargs']
 
 # %% ../nbs/03c_backends.ipynb #8c193f49
 def _default_device() -> str:
@@ -113,7 +113,6 @@ class HFBackend(Backend):
             self.device = str(next(model.parameters()).device)
             self.name = name or getattr(model.config, "name_or_path", "") or type(model).__name__
         self.model, self.tokenizer = model, tokenizer
-        if self.device == "cpu": steady_heap()   # CPU tensors come from the C heap: keep its freed blocks for reuse
         if chat_template is not None: tokenizer.chat_template = chat_template
         if not tokenizer.chat_template:
             raise ValueError(f"the tokenizer of {self.name} has no chat template; pass chat_template=<jinja string>")
@@ -405,16 +404,6 @@ def release_heap():
     gc.collect()
     try: ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError): pass   # not glibc: nothing to ask
-
-def steady_heap() -> bool:
-    """Let glibc keep freed blocks up to 2 GiB for reuse: by default it maps each block over 32 MiB afresh and unmaps it
-    on free, so every prefill, decoding step and training step on a CPU page-faults its large tensors in again (tens of
-    millions of faults in one `josh_loop`). `release_heap` still hands free memory back. True if glibc took the settings."""
-    try: libc = ctypes.CDLL("libc.so.6")
-    except OSError: return False   # not glibc: nothing to set
-    M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
-    return all([libc.mallopt(M_MMAP_THRESHOLD, ctypes.c_int(2**31 - 1)), libc.mallopt(M_TRIM_THRESHOLD, ctypes.c_int(2**31 - 1)),
-                libc.mallopt(M_TOP_PAD, ctypes.c_int(1 << 30))])
 
 @patch
 def free_memory(self:HFBackend):

@@ -70,7 +70,7 @@ def load_base(path,                 # from `model_path`
     "(model, tokenizer) ready for LoRA training: QLoRA on CUDA; on a CPU, bf16 where it is native (as in `HFBackend`), else fp32."
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from josh_nb.backends import _resolve_dtype, quantization_config, steady_heap
+    from josh_nb.backends import _resolve_dtype, quantization_config
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if quantize is None: quantize = "4bit" if device.startswith("cuda") else "none"
     dt = _resolve_dtype(dtype, device)   # auto: bf16 on a GPU that has it, else fp16 (a T4); $JOSH_NB_CPU_DTYPE on a CPU
@@ -83,9 +83,7 @@ def load_base(path,                 # from `model_path`
         model = AutoModelForCausalLM.from_pretrained(path, quantization_config=q, dtype=dt, device_map={"": torch.cuda.current_device()})
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True,
                                                 gradient_checkpointing_kwargs={"use_reentrant": False})
-    else:
-        if device == "cpu": steady_heap()
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dt).to(device)
+    else: model = AutoModelForCausalLM.from_pretrained(path, dtype=dt).to(device)
     if adapter is not None:
         from peft import PeftModel
         if not (Path(adapter)/"adapter_config.json").is_file(): raise FileNotFoundError(f"{adapter} holds no peft adapter (adapter_config.json)")
