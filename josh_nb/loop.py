@@ -18,8 +18,8 @@ from .josh import sft_examples, datasets_from_trees
 # %% auto #0
 __all__ = ['MIN_ROWS', 'stage_done', 'finish_stage', 'run_stage', 'round_row', 'results_table', 'plot_rounds', 'LoopConfig',
            'loop_parser', 'training_rows', 'stage_adapter', 'check_loop_options', 'read_config', 'adapters_needed',
-           'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_summary',
-           'run_rounds']
+           'run_loop', 'loop_summary', 'josh_loop', 'gold_outcomes', 'pass_rates', 'failure_table', 'run_stages',
+           'run_summary', 'run_rounds']
 
 # %% ../nbs/10_loop.ipynb #cdf67afa
 def stage_done(d) -> dict|None:
@@ -358,10 +358,14 @@ def failure_table(outcomes) -> "pd.DataFrame":
             .assign(missed=missed.groupby("kind").size()))
 
 # %% ../nbs/10_loop.ipynb #7dac82b2
+def run_stages(run) -> dict:
+    "The finished stages of `josh_loop` run directory `run`: 'round1/harvest' and the like -> the stage's `done.json` record."
+    run = Path(run)
+    return {str(p.parent.relative_to(run)): json.loads(p.read_text()) for p in sorted(run.rglob("done.json"))}
+
 def run_summary(run) -> dict:
     "A `josh_loop` run directory (or a recorded copy) in one dict: settings, per-round rows, per-stage seconds, `run.json`."
-    run = Path(run)
-    stages = {str(p.parent.relative_to(run)): json.loads(p.read_text()) for p in sorted(run.rglob("done.json"))}
+    run, stages = Path(run), run_stages(run)
     return dict(config=json.loads((run/"config.json").read_text()), rows=json.loads((run/"results.json").read_text()),
                 seconds={k: v.get("seconds") for k, v in stages.items()}, stages=stages,
                 run=json.loads((run/"run.json").read_text()) if (run/"run.json").is_file() else {})
@@ -370,11 +374,10 @@ def run_summary(run) -> dict:
 def run_rounds(run, finished:bool=False):
     """A recorded `josh_loop` run as it stands, finished or not: its evaluations by round, each round's row (paired with
     round 0 on the dialogues both evaluated) and its stages' records. `finished`: only the evaluations whose stage finished."""
-    run = Path(run)
-    stages = {str(p.parent.relative_to(run)): json.loads(p.read_text()) for p in sorted(run.rglob("done.json"))}
+    run, stages = Path(run), run_stages(run)
     evals = {int(p.parent.parent.name[5:]): read_jsonl(p) for p in sorted(run.glob("round*/eval/results.jsonl"))
              if not finished or f"{p.parent.parent.name}/eval" in stages}
-    rows = [round_row(r, recs, [x for x in evals[0] if x["id"] in {y["id"] for y in recs}] if r else None)
-            for r, recs in sorted(evals.items())]
+    def both(recs): ids = {y["id"] for y in recs}; return [x for x in evals[0] if x["id"] in ids]   # round 0 where `recs` are
+    rows = [round_row(r, recs, both(recs) if r else None) for r, recs in sorted(evals.items())]
     return evals, rows, stages
 
