@@ -1,13 +1,13 @@
 #!/usr/bin/env python
-"""Training on a CPU with and without gradient checkpointing: peak resident memory and seconds per step, side by side.
+"""Training on a CPU with and without gradient checkpointing (and LoRA dropout): peak resident memory and seconds per step, side by side.
 
 The same LoRA training (the paper's KTO recipe unless `--algo`, `--steps` optimiser steps of `--batch` rows, no gradient
-accumulation) runs once per setting, each in a fresh process so that its peak resident memory is its own. The rows
+accumulation) runs once per setting (each checkpointing setting with each `--dropouts` value), each in a fresh process so that its peak resident memory is its own. The rows
 are real harvest rows: JOSH with the scripted coin agent (no model needed) over the first 6 dialogues of a ToolWOZ
 split (the embedded mini dataset's train split, or `--split` of `--data`), the `--rows` longest of them; or the rows
 of `--run` (a harvest run directory).
 
-Usage: `python bench/bench_train_memory.py [--algo kto] [--rows 4] [--batch 2] [--steps 2] [--settings off,on] [--data DIR --split val | --run DIR] [--log FILE]`
+Usage: `python bench/bench_train_memory.py [--algo kto] [--rows 4] [--batch 2] [--steps 2] [--settings off,on] [--dropouts 0.05] [--data DIR --split val | --run DIR] [--log FILE]`
 The figures go to the log `data/bench/train_memory.json` (with commit, machine, date, command and load; `--log -` for
 none), which the training chapter shows.
 """
@@ -34,7 +34,8 @@ def child(a):
     from josh_nb.train import train
     rows = [json.loads(l) for l in Path(a.rows_file).read_text().splitlines()]
     res = train(rows, algo=a.algo, model=a.model, out=Path(a.rows_file).parent/f"out-{a.child}", device="cpu", quiet=True,
-                max_steps=a.steps, batch_size=a.batch, grad_accum=1, save_steps=10_000, grad_checkpointing=a.child == "on")
+                max_steps=a.steps, batch_size=a.batch, grad_accum=1, save_steps=10_000, grad_checkpointing=a.child == "on",
+                lora_dropout=a.dropout)
     print(json.dumps(res["metrics"]))
 
 
@@ -46,6 +47,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=2, help="rows per step (KTO needs >= 2)")
     ap.add_argument("--steps", type=int, default=2, help="optimiser steps")
     ap.add_argument("--settings", default="off,on", help="gradient checkpointing settings to compare, in this order")
+    ap.add_argument("--dropouts", default="0.05", help="LoRA dropout values to compare with each setting (default: the recipes' 0.05)")
     ap.add_argument("--data", help="harvest the rows on this ToolWOZ data directory (default: the embedded mini dataset)")
     ap.add_argument("--split", default="train", help="... on the first 6 dialogues of this split (default train; val with --data)")
     ap.add_argument("--run", help="take the rows from this harvest run directory instead")
@@ -53,6 +55,7 @@ def main(argv=None):
                     help="write the results with commit, machine, date, command and load here (default: "
                          "data/bench/train_memory.json; '-' for none)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--dropout", type=float, default=0.05, help=argparse.SUPPRESS)
     ap.add_argument("--rows-file", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child: return child(a)
@@ -73,16 +76,17 @@ def main(argv=None):
         (tmp/"rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         print(f"{a.algo} training of {a.model} on {hardware()}: {len(rows)} rows of {min(ntok)}-{max(ntok)} tokens, "
               f"{a.steps} steps of {a.batch} rows, LoRA r=64")
-        print(f"{'gradient checkpointing':<24}{'seconds':>9}{'s/step':>9}{'peak RSS GB':>13}")
+        print(f"{'gradient checkpointing':<24}{'LoRA dropout':>14}{'seconds':>9}{'s/step':>9}{'peak RSS GB':>13}")
         source = f"{a.run}" if a.run else f"scripted-agent harvest, {a.data or 'embedded mini dataset'}, {a.split} split"
         table = []
-        for s in a.settings.split(","):
-            p = subprocess.run([sys.executable, __file__, "--child", s, "--rows-file", str(tmp/"rows.jsonl"), "--algo", a.algo,
-                                "--model", a.model, "--steps", str(a.steps), "--batch", str(a.batch)], capture_output=True, text=True)
-            if p.returncode: sys.exit(f"bench_train_memory: the run with checkpointing {s} failed:\n{p.stderr[-3000:]}")
+        for s, dr in ((s, float(dr)) for s in a.settings.split(",") for dr in a.dropouts.split(",")):
+            p = subprocess.run([sys.executable, __file__, "--child", s, "--dropout", str(dr), "--rows-file", str(tmp/"rows.jsonl"),
+                                "--algo", a.algo, "--model", a.model, "--steps", str(a.steps), "--batch", str(a.batch)],
+                               capture_output=True, text=True)
+            if p.returncode: sys.exit(f"bench_train_memory: the run with checkpointing {s}, LoRA dropout {dr:g} failed:\n{p.stderr[-3000:]}")
             m = json.loads(p.stdout.strip().splitlines()[-1])
-            print(f"{s:<24}{m['train_seconds']:>9.1f}{m['train_seconds'] / max(m['steps'], 1):>9.1f}{m['peak_rss_gb']:>13.2f}")
-            table.append({"rows": f"{source}: {len(rows)} rows of {min(ntok)}-{max(ntok)} tokens", "checkpointing": s,
+            print(f"{s:<24}{dr:>14g}{m['train_seconds']:>9.1f}{m['train_seconds'] / max(m['steps'], 1):>9.1f}{m['peak_rss_gb']:>13.2f}")
+            table.append({"rows": f"{source}: {len(rows)} rows of {min(ntok)}-{max(ntok)} tokens", "checkpointing": s, "LoRA dropout": dr,
                           "seconds": round(m["train_seconds"], 1), "seconds per step": round(m["train_seconds"] / max(m["steps"], 1), 1),
                           "peak RSS GB": round(m["peak_rss_gb"], 2)})
         write_log(a.log, rows=table, algo=a.algo, model=a.model, steps=a.steps, batch=a.batch, lora_r=64,

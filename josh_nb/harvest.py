@@ -81,7 +81,8 @@ SEMANTIC = ("env", "split", "limit", "ids", "beam_size", "max_steps", "agent", "
             "temperature", "seed", "shard", "structured", "max_tokens", "grounded", "data_id", "quantize", "dtype", "base_url",
             "user_base_url")
 ADDED = {"grounded": False, "sft_min_reward": 1.0, "plan_chars": 300, "grad_accum": None, "data_id": None,
-         "quantize": "none", "dtype": "auto", "base_url": None, "user_base_url": None, "train_on": "all"}   # options added after runs were recorded: the value a manifest without them had
+         "quantize": "none", "dtype": "auto", "base_url": None, "user_base_url": None, "train_on": "all",
+         "lora_dropout": 0.05}   # options added after runs were recorded: the value a manifest without them had
 
 def setting(config:dict, k:str):
     "Option `k` of a recorded `config`; one added since (`ADDED`) has the value runs had before it existed."

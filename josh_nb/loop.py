@@ -106,6 +106,8 @@ class LoopConfig(BatchedModelOptions):
     lr: float = option("learning rate (the paper's recipes, for an 8B model: kto 5e-7, sft 2e-5; the CPU default 2e-4 moves a LoRA on "
                        "a 135M model within the few steps a handful of rows gives)", 2e-4)
     max_train_steps: int|None = option("stop training after this many optimizer steps")
+    lora_dropout: float = option("dropout on the LoRA branch's input (the recipes': 0.05; the CPU default 0: on a CPU its random masks "
+                                 "cost a large share of each training step, and a few rows trained for a few steps have little to regularise)", 0.0)
     grad_accum: int = option("gradient accumulation steps (the recipes': 8, an effective batch of 16; the CPU default 1: an optimiser "
                              "step every 2 rows)", 1)
     max_messages: int = shared_option("max_messages", "spoken messages per evaluated conversation (paper: 15; 10 keeps the CPU default short)", default=10)
@@ -189,7 +191,7 @@ def _train_stage(d, harvests:list, c:LoopConfig, backend=None, log=print, need_a
             return dict(rows=sum(counts.values()), counts=counts, skipped=f"too few {c.algo} examples to train on")
         if backend is not None: backend.free_memory()
         over = {k: v for k, v in dict(epochs=c.epochs, lr=c.lr, max_steps=c.max_train_steps, grad_accum=c.grad_accum,
-                                      seed=c.seed).items() if v is not None}
+                                      lora_dropout=c.lora_dropout, seed=c.seed).items() if v is not None}
         for al in algos:   # sft+kto: SFT first, then KTO goes on training the same adapter
             if counts[al] < MIN_ROWS[al]: log(f"josh_loop: too few {al} examples ({counts[al]}): {al} skipped"); continue
             init = Path(d)/(f"{al}_adapter" if al != algos[-1] else "adapter")
@@ -225,6 +227,7 @@ def check_loop_options(c:LoopConfig):
     except ValueError as e: raise DataError(str(e)) from None
     for k in ("epochs", "lr"):
         if not getattr(c, k) > 0: raise DataError(f"--{k} must be above 0, got {getattr(c, k)}")
+    if not 0 <= c.lora_dropout < 1: raise DataError(f"--lora-dropout must be in [0, 1), got {c.lora_dropout}")
     check_writable(c.out, folder=True)
 
 def read_config(p) -> dict:
