@@ -33,7 +33,7 @@ def child(a):
     "Train once with the setting `a.child`; print the metrics as one JSON line."
     from josh_nb.train import train
     rows = [json.loads(l) for l in Path(a.rows_file).read_text().splitlines()]
-    res = train(rows, algo=a.algo, model=a.model, out=Path(a.rows_file).parent/f"out-{a.child}", device="cpu", quiet=True,
+    res = train(rows, algo=a.algo, model=a.model, out=Path(a.rows_file).parent/f"out-{a.child}-{a.dropout:g}", device="cpu", quiet=True,
                 max_steps=a.steps, batch_size=a.batch, grad_accum=1, save_steps=10_000, grad_checkpointing=a.child == "on",
                 lora_dropout=a.dropout)
     print(json.dumps(res["metrics"]))
