@@ -2,10 +2,10 @@
 """Training on a CPU with and without gradient checkpointing (and LoRA dropout): peak resident memory and seconds per step, side by side.
 
 The same LoRA training (the paper's KTO recipe unless `--algo`, `--steps` optimiser steps of `--batch` rows, no gradient
-accumulation) runs once per setting (each checkpointing setting with each `--dropouts` value), each in a fresh process so that its peak resident memory is its own. The rows
-are real harvest rows: JOSH with the scripted coin agent (no model needed) over the first 6 dialogues of a ToolWOZ
-split (the embedded mini dataset's train split, or `--split` of `--data`), the `--rows` longest of them; or the rows
-of `--run` (a harvest run directory).
+accumulation) runs once per setting (each checkpointing setting with each `--dropouts` value), each in a fresh process
+so that its peak resident memory is its own. The rows are real harvest rows: JOSH with the scripted coin agent (no
+model needed) over the first 6 dialogues of a ToolWOZ split (the embedded mini dataset's train split, or `--split` of
+`--data`), the `--rows` longest of them; or the rows of `--run` (a harvest run directory).
 
 Usage: `python bench/bench_train_memory.py [--algo kto] [--rows 4] [--batch 2] [--steps 2] [--settings off,on] [--dropouts 0.05] [--data DIR --split val | --run DIR] [--log FILE]`
 The figures go to the log `data/bench/train_memory.json` (with commit, machine, date, command and load; `--log -` for
